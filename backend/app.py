@@ -1,0 +1,36 @@
+"""The application object: settings, database, registry and artifact store, built once.
+
+Pass it explicitly; nothing in the backend reads a global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.artifacts import ArtifactStore
+from backend.config import Settings
+from backend.db import Database
+from backend.registry import Registry
+
+__all__ = ["App"]
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    registry: Registry
+    artifacts: ArtifactStore
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, ensure_schema: bool = True) -> App:
+        """Connect to the database (creating the schema in an empty one) and the store."""
+        settings = settings or Settings.from_env()
+        settings.home.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.db_url)
+        if ensure_schema:
+            db.ensure_schema()
+        return cls(settings=settings, db=db, registry=Registry(db), artifacts=ArtifactStore(settings.artifacts_dir))
+
+    def close(self) -> None:
+        self.db.dispose()

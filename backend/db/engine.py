@@ -1,0 +1,164 @@
+"""The engine, built once, and the managed sessions every service call runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.errors import Conflict, DatabaseError, GreenlightError
+
+__all__ = ["Database"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # Writers take the write lock up front: a deferred transaction that reads and then
+        # writes can deadlock against another writer, and SQLite then fails at once.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Owns the engine(s) and hands out one managed session per service call.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
+    """
+
+    def __init__(self, url: str):
+        self.url = url
+        self.dialect = url.split(":", 1)[0].split("+", 1)[0]
+        if self.dialect == "sqlite":
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = _sqlite_engine(url, immediate=False)
+            self._write_engine = _sqlite_engine(url, immediate=True)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+            self._write_engine = self.engine
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; never commits."""
+        with self._managed(self._read, commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session that commits on success, rolls back on error."""
+        with self._managed(self._write, commit=True) as session:
+            yield session
+
+    @contextmanager
+    def _managed(self, factory: sessionmaker, *, commit: bool) -> Iterator[Session]:
+        session = factory()
+        try:
+            yield session
+            if commit:
+                session.commit()
+        except GreenlightError:
+            session.rollback()
+            raise
+        except IntegrityError as exc:
+            session.rollback()
+            raise Conflict(f"The change conflicts with what is already stored: {exc.orig}") from exc
+        except OperationalError as exc:
+            session.rollback()
+            raise DatabaseError(f"The database could not be reached or refused the request: {exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise DatabaseError(f"Database error: {exc}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def _alembic_config(self):
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["engine"] = self._write_engine
+        return cfg
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Bring the schema to the newest migration; returns (before, after)."""
+        from alembic import command
+
+        before = self.current_revision()
+        try:
+            command.upgrade(self._alembic_config(), "head")
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"Upgrading the database schema failed: {exc}") from exc
+        return before, self.head_revision()
+
+    def ensure_schema(self) -> None:
+        """Create the schema in an empty database; refuse to run on an outdated one."""
+        try:
+            current = self.current_revision()
+            empty = current is None and not inspect(self.engine).get_table_names()
+        except OperationalError as exc:
+            raise DatabaseError(f"The database at {self.safe_url} could not be opened: {exc.orig}") from exc
+        if empty:
+            self.upgrade()
+            return
+        head = self.head_revision()
+        if current != head:
+            raise DatabaseError(
+                f"The database schema is at revision {current or 'none'} but this Greenlight needs "
+                f"{head}. Run `greenlight db upgrade` first.",
+                code="schema_outdated",
+            )
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden, for messages."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self._write_engine is not self.engine:
+            self._write_engine.dispose()

@@ -1,0 +1,175 @@
+"""ORM rows. They never leave the backend: each converts itself to a domain object."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from backend import domain
+from backend.db.types import UTCDateTime, utcnow
+
+__all__ = ["Base", "ModelRow", "VersionRow", "AliasRow", "StageRunRow", "ArtifactRow", "AuditRow", "AuditHeadRow"]
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ModelRow(Base):
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(100))
+    risk_tier: Mapped[str] = mapped_column(String(20))
+    task: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Denormalised so that listing every model never scans its versions.
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+
+    def to_domain(self) -> domain.Model:
+        return domain.Model(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            owner=self.owner,
+            risk_tier=self.risk_tier,
+            task=self.task,
+            created_at=self.created_at,
+            latest_version=self.latest_version or None,
+        )
+
+
+class VersionRow(Base):
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("model_id", "number", name="uq_versions_model_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(30))
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    git_commit: Mapped[str | None] = mapped_column(String(64))
+    spec_path: Mapped[str | None] = mapped_column(Text)
+    spec_hash: Mapped[str | None] = mapped_column(String(71))
+    data_fingerprint: Mapped[str | None] = mapped_column(String(71))
+    estimator: Mapped[str | None] = mapped_column(String(200))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    input_schema: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+    def to_domain(self, model_name: str) -> domain.Version:
+        return domain.Version(
+            model=model_name,
+            number=self.number,
+            state=self.state,
+            author=self.author,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            git_commit=self.git_commit,
+            spec_path=self.spec_path,
+            spec_hash=self.spec_hash,
+            data_fingerprint=self.data_fingerprint,
+            estimator=self.estimator,
+            params=dict(self.params or {}),
+            metrics=dict(self.metrics or {}),
+            policy=dict(self.policy or {}),
+            input_schema=dict(self.input_schema or {}),
+            failure_reason=self.failure_reason,
+        )
+
+
+class AliasRow(Base):
+    __tablename__ = "aliases"
+
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(30), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StageRunRow(Base):
+    __tablename__ = "stage_runs"
+    __table_args__ = (Index("ix_stage_runs_version", "version_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    messages: Mapped[list[Any]] = mapped_column(default=list)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    def to_domain(self) -> domain.StageRun:
+        return domain.StageRun(
+            stage=self.stage,
+            status=self.status,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            messages=list(self.messages or []),
+            evidence=dict(self.evidence or {}),
+        )
+
+
+class ArtifactRow(Base):
+    __tablename__ = "artifacts"
+    __table_args__ = (UniqueConstraint("version_id", "kind", name="uq_artifacts_version_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    uri: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    def to_domain(self, model_name: str, version_number: int) -> domain.ArtifactRef:
+        return domain.ArtifactRef(
+            model=model_name,
+            version=version_number,
+            kind=self.kind,
+            uri=self.uri,
+            sha256=self.sha256,
+            size_bytes=self.size_bytes,
+            created_at=self.created_at,
+            meta=dict(self.meta or {}),
+        )
+
+
+class AuditRow(Base):
+    """One entry of the hash-chained, append-only log of everything that happened."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_model", "model", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    model: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON, so the hash is stable
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The chain's last link; also the row writers lock so appends stay in order."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,118 @@
+"""Plain domain objects: what services return. Database rows never leave the backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "Model",
+    "ModelSummary",
+    "Version",
+    "VersionPage",
+    "StageRun",
+    "ArtifactRef",
+    "AuditEntry",
+]
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    title: str
+    description: str
+    owner: str
+    risk_tier: str
+    task: str
+    created_at: datetime
+    latest_version: int | None
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """One line of the portfolio: a model with its latest and production versions."""
+
+    name: str
+    title: str
+    description: str
+    owner: str
+    risk_tier: str
+    task: str
+    latest_version: int | None
+    latest_state: str | None
+    latest_updated_at: datetime | None
+    latest_failure_reason: str | None
+    production_version: int | None
+
+
+@dataclass(frozen=True)
+class Version:
+    model: str
+    number: int
+    state: str
+    author: str
+    created_at: datetime
+    updated_at: datetime
+    git_commit: str | None
+    spec_path: str | None
+    spec_hash: str | None
+    data_fingerprint: str | None
+    estimator: str | None
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)
+    input_schema: dict[str, Any] = field(default_factory=dict)
+    failure_reason: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionPage:
+    """A page of a model's history, newest first; ``next_before`` fetches the next page."""
+
+    versions: list[Version]
+    total: int
+    next_before: int | None
+
+
+@dataclass(frozen=True)
+class StageRun:
+    stage: str
+    status: str  # running | passed | failed
+    started_at: datetime
+    finished_at: datetime | None
+    messages: list[str]
+    evidence: dict[str, Any]
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    """Where an artifact lives and what it must hash to."""
+
+    model: str
+    version: int
+    kind: str
+    uri: str
+    sha256: str
+    size_bytes: int
+    created_at: datetime
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    model: str | None
+    version: int | None
+    detail: dict[str, Any]
+    hash: str

@@ -1,0 +1,125 @@
+"""Stage: test-environment validation.
+
+ML performance on the held-out test set, compared with the production version on the same
+rows; computational performance measured in a fresh process through the serving path; and
+every policy gate with its verdict.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backend.errors import GreenlightError, StageFailed
+from backend.evaluation import compare, compute_metrics, describe_comparison, paired_bootstrap
+from backend.metrics import METRICS, PRIMARY_METRIC
+from backend.pipeline.context import RunContext, StageOutcome
+from backend.pipeline.fresh_process import ref_payload, run_in_fresh_process
+from backend.pipeline.gates import evaluate_gates
+from backend.serving import LoadedModel, load_model
+
+__all__ = ["run_test_validation", "load_version_model"]
+
+BOOTSTRAP_RESAMPLES = 1000
+
+
+def load_version_model(ctx: RunContext, number: int) -> LoadedModel:
+    """A version's model, verified against its SHA-256 and loaded with its recorded types."""
+    registry = ctx.app.registry
+    version = registry.get_version(ctx.name, number)
+    ref = registry.get_artifact(ctx.name, number, "model")
+    return load_model(ctx.app.artifacts, ref, schema=version.input_schema["columns"], task=ctx.spec.model.task)
+
+
+def _store_scores(ctx: RunContext, y: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+    data = ctx.data
+    frame = pd.DataFrame({"y_true": y, "score": scores})
+    for column in data.test.sensitive.columns:
+        frame[f"sensitive:{column}"] = data.test.sensitive[column].to_numpy()
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    blob = ctx.app.artifacts.put_bytes(buffer.getvalue())
+    ctx.app.registry.add_artifact(ctx.name, ctx.version, kind="test_scores", uri=blob.uri, sha256=blob.sha256,
+                                  size_bytes=blob.size_bytes, meta={"format": "parquet", "rows": len(frame)},
+                                  actor=ctx.actor)
+    return {"uri": blob.uri, "sha256": blob.sha256, "rows": len(frame)}
+
+
+def _champion(ctx: RunContext, y: np.ndarray, scores: np.ndarray, messages: list[str]) -> dict[str, Any] | None:
+    champion = ctx.app.registry.get_alias(ctx.name, "production")
+    if champion is None or champion == ctx.version:
+        messages.append("No version is in production yet, so there is nothing to compare with.")
+        return None
+    task = ctx.spec.model.task
+    ctx.say("test_validation", f"scoring the same test rows with production version {champion}")
+    try:
+        champion_scores = load_version_model(ctx, champion).score(ctx.data.test.raw)
+    except GreenlightError as exc:
+        messages.append(f"Could not compare with production version {champion}: {exc.message}")
+        return {"version": champion, "error": exc.message}
+    intervals = paired_bootstrap(task, y, scores, champion_scores, resamples=BOOTSTRAP_RESAMPLES)
+    primary = PRIMARY_METRIC[task]
+    info = METRICS[primary]
+    verdict = compare(intervals[primary], higher_is_better=info.higher_is_better)
+    summary = describe_comparison(info.label, verdict, intervals[primary])
+    messages.append(summary)
+    return {"version": champion, "metrics": compute_metrics(task, y, champion_scores), "comparison": intervals,
+            "primary_metric": primary, "verdict": verdict, "summary": summary, "resamples": BOOTSTRAP_RESAMPLES}
+
+
+def _performance(ctx: RunContext) -> dict[str, float]:
+    registry = ctx.app.registry
+    model_ref = ctx.model_ref or registry.get_artifact(ctx.name, ctx.version, "model")
+    ctx.say("test_validation", "measuring load time, latency and throughput in a fresh serving process")
+    with tempfile.TemporaryDirectory(prefix="greenlight-perf-") as folder:
+        test_path = Path(folder) / "test.parquet"
+        ctx.data.test.X.to_parquet(test_path, index=False)
+        result = run_in_fresh_process({
+            "task_kind": "performance",
+            "store": str(ctx.app.artifacts.root),
+            "model": ref_payload(model_ref),
+            "schema": ctx.data.schema,
+            "task": ctx.spec.model.task,
+            "test_path": str(test_path),
+        }, what="Measuring computational performance")
+    result["model_size_mb"] = model_ref.size_bytes / 1e6
+    return result
+
+
+def run_test_validation(ctx: RunContext) -> StageOutcome:
+    if ctx.data is None:
+        raise StageFailed("The test data is not loaded; run the pipeline from the build stage.")
+    task = ctx.spec.model.task
+    messages: list[str] = []
+    ctx.say("test_validation", f"scoring {len(ctx.data.test.X):,} held-out test rows")
+    model = load_version_model(ctx, ctx.version)
+    y = ctx.data.test.y
+    scores = model.score_prepared(ctx.data.test.X)
+    ml = compute_metrics(task, y, scores)
+    scores_evidence = _store_scores(ctx, y, scores)
+    champion = _champion(ctx, y, scores, messages)
+    compute = _performance(ctx)
+    measured = {**ml, **{k: v for k, v in compute.items() if k in METRICS}}
+
+    gates = evaluate_gates(ctx.spec.policy["gates"], measured)
+    if champion and "verdict" in champion and ctx.spec.policy["gates"].get("not_worse_than_production", True):
+        label = METRICS[champion["primary_metric"]].label
+        passed = champion["verdict"] != "worse"
+        gates.append({"metric": champion["primary_metric"], "bound": "not_worse_than_production",
+                      "threshold": None, "value": ml[champion["primary_metric"]], "passed": passed,
+                      "reason": champion["summary"] if not passed else
+                      f"{label} is not worse than production version {champion['version']}."})
+    ctx.app.registry.update_version(ctx.name, ctx.version, metrics={k: float(v) for k, v in measured.items()})
+    failed = [g for g in gates if not g["passed"]]
+    messages += [f"{'✔' if g['passed'] else '✘'} {g['reason']}" for g in gates]
+    evidence = {"metrics": ml, "compute": compute, "champion": champion, "gates": gates,
+                "test_rows": int(len(y)), "scores": scores_evidence}
+    if failed:
+        reason = "Failed the policy gate" + ("s" if len(failed) > 1 else "") + ": " + " ".join(g["reason"] for g in failed)
+        return StageOutcome(passed=False, messages=messages, evidence=evidence, reason=reason)
+    return StageOutcome(passed=True, messages=messages, evidence=evidence)

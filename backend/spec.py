@@ -1,0 +1,266 @@
+"""The model spec: a TOML file (usually ``greenlight.toml``) beside the data scientist's code.
+
+``load_spec`` validates the whole file and reports every problem at once, each naming the
+field, e.g. ``[data].target is missing``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backend.errors import InvalidSpec
+from backend.metrics import METRICS, gate_metric_names
+from backend.policy import merge_policy
+from backend.registry import ModelInfo
+
+__all__ = ["ModelSpec", "DataSpec", "load_spec", "parse_spec"]
+
+NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+FACTORY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
+RISK_TIERS = ("low", "medium", "high")
+TASKS = ("classification", "regression")
+
+_SECTIONS = {
+    "model": {"name", "title", "description", "owner", "risk_tier", "task"},
+    "data": {"train", "test", "target", "positive_label", "sensitive_features", "drop"},
+    "estimator": {"factory"},
+    "gates": {"min", "max", "not_worse_than_production"},
+    "signoff": {"roles", "expires_days"},
+    "canary": {"traffic_percent", "min_requests"},
+}
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    train: Path
+    test: Path
+    target: str
+    positive_label: Any = None
+    sensitive_features: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    path: Path
+    sha256: str
+    model: ModelInfo
+    data: DataSpec
+    factory: str
+    policy: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+def load_spec(path: str | Path) -> ModelSpec:
+    """Read and validate a spec file; raise :class:`InvalidSpec` naming every problem."""
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise InvalidSpec(f"The spec file {path} does not exist.")
+    raw = path.read_bytes()
+    return parse_spec(raw, path)
+
+
+def parse_spec(raw: bytes, path: Path) -> ModelSpec:
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidSpec(f"{path.name} is not UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidSpec(f"{path.name} is not valid TOML: {exc}.") from None
+    problems: list[str] = []
+    _check_sections(doc, problems)
+    model = _model_section(doc.get("model", {}), problems)
+    data = _data_section(doc.get("data", {}), path.parent, model.task if model else None, problems)
+    factory = _factory(doc.get("estimator", {}), problems)
+    spec_policy = {
+        "gates": _gates_section(doc.get("gates", {}), model.task if model else None, problems),
+        "signoff": _signoff_section(doc.get("signoff", {}), problems),
+        "canary": _canary_section(doc.get("canary", {}), problems),
+    }
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise InvalidSpec(f"{path.name} has {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n{listed}")
+    assert model is not None and data is not None and factory is not None
+    return ModelSpec(
+        path=path,
+        sha256="sha256:" + hashlib.sha256(raw).hexdigest(),
+        model=model,
+        data=data,
+        factory=factory,
+        policy=merge_policy(spec_policy, risk_tier=model.risk_tier),
+    )
+
+
+def _check_sections(doc: dict[str, Any], problems: list[str]) -> None:
+    for section, value in doc.items():
+        if section not in _SECTIONS:
+            problems.append(f"[{section}] is not a known section (known: {', '.join(_SECTIONS)})")
+        elif not isinstance(value, dict):
+            problems.append(f"{section} must be a [{section}] table")
+        else:
+            for key in value:
+                if key not in _SECTIONS[section]:
+                    problems.append(f"[{section}].{key} is not a known field "
+                                    f"(known: {', '.join(sorted(_SECTIONS[section]))})")
+    for required in ("model", "data", "estimator"):
+        if required not in doc:
+            problems.append(f"the [{required}] section is missing")
+
+
+def _text(section: dict[str, Any], name: str, key: str, problems: list[str], *, required: bool = True) -> str | None:
+    value = section.get(key)
+    if value is None:
+        if required:
+            problems.append(f"[{name}].{key} is missing")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"[{name}].{key} must be a non-empty text")
+        return None
+    return value.strip()
+
+
+def _choice(section: dict[str, Any], name: str, key: str, choices: tuple[str, ...], problems: list[str]) -> str | None:
+    value = _text(section, name, key, problems)
+    if value is not None and value not in choices:
+        problems.append(f"[{name}].{key} is '{value}' but must be one of: {' | '.join(choices)}")
+        return None
+    return value
+
+
+def _model_section(section: dict[str, Any], problems: list[str]) -> ModelInfo | None:
+    if not isinstance(section, dict):
+        return None
+    name = _text(section, "model", "name", problems)
+    if name is not None and (not NAME_RE.match(name) or len(name) > 100):
+        problems.append(f"[model].name '{name}' must use lowercase letters, digits and single hyphens "
+                        "(for example 'income-propensity')")
+        name = None
+    title = _text(section, "model", "title", problems)
+    description = _text(section, "model", "description", problems, required=False) or ""
+    owner = _text(section, "model", "owner", problems)
+    risk = _choice(section, "model", "risk_tier", RISK_TIERS, problems)
+    task = _choice(section, "model", "task", TASKS, problems)
+    if None in (name, title, owner, risk, task):
+        return None
+    return ModelInfo(name=name, title=title, description=description, owner=owner, risk_tier=risk, task=task)
+
+
+def _text_list(section: dict[str, Any], name: str, key: str, problems: list[str]) -> tuple[str, ...]:
+    value = section.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        problems.append(f"[{name}].{key} must be a list of column names, like [\"sex\", \"race\"]")
+        return ()
+    return tuple(value)
+
+
+def _data_section(section: dict[str, Any], folder: Path, task: str | None, problems: list[str]) -> DataSpec | None:
+    if not isinstance(section, dict):
+        return None
+    paths = {}
+    for key in ("train", "test"):
+        value = _text(section, "data", key, problems)
+        if value is not None and not value.lower().endswith(DATA_SUFFIXES):
+            problems.append(f"[data].{key} '{value}' must be a CSV (.csv, .csv.gz) or Parquet (.parquet) file")
+            value = None
+        paths[key] = (folder / value) if value else None
+    target = _text(section, "data", "target", problems)
+    positive = section.get("positive_label")
+    if positive is not None and not isinstance(positive, str | int | bool):
+        problems.append("[data].positive_label must be a text, a number or true/false")
+    if positive is not None and task == "regression":
+        problems.append("[data].positive_label only applies to classification")
+    sensitive = _text_list(section, "data", "sensitive_features", problems)
+    drop = _text_list(section, "data", "drop", problems)
+    if target and target in drop:
+        problems.append(f"[data].drop lists the target '{target}'")
+    if None in (paths["train"], paths["test"], target):
+        return None
+    return DataSpec(train=paths["train"], test=paths["test"], target=target, positive_label=positive,
+                    sensitive_features=sensitive, drop=drop)
+
+
+def _factory(section: dict[str, Any], problems: list[str]) -> str | None:
+    if not isinstance(section, dict):
+        return None
+    value = _text(section, "estimator", "factory", problems)
+    if value is not None and not FACTORY_RE.match(value):
+        problems.append(f"[estimator].factory '{value}' must look like 'module:function' (a .py file beside the spec)")
+        return None
+    return value
+
+
+def _gates_section(section: dict[str, Any], task: str | None, problems: list[str]) -> dict[str, Any]:
+    gates: dict[str, Any] = {}
+    if not isinstance(section, dict):
+        return gates
+    allowed = set(gate_metric_names(task))
+    for bound in ("min", "max"):
+        table = section.get(bound, {})
+        if not isinstance(table, dict):
+            problems.append(f"[gates].{bound} must be a table like {{ roc_auc = 0.8 }}")
+            continue
+        for metric, threshold in table.items():
+            if metric not in METRICS:
+                problems.append(f"[gates].{bound}.{metric} is not a metric Greenlight measures "
+                                f"(known: {', '.join(sorted(allowed))})")
+            elif metric not in allowed:
+                problems.append(f"[gates].{bound}.{metric} does not apply to {task} models")
+            elif isinstance(threshold, bool) or not isinstance(threshold, int | float):
+                problems.append(f"[gates].{bound}.{metric} must be a number")
+            else:
+                gates.setdefault(bound, {})[metric] = float(threshold)
+    if "not_worse_than_production" in section:
+        value = section["not_worse_than_production"]
+        if not isinstance(value, bool):
+            problems.append("[gates].not_worse_than_production must be true or false")
+        else:
+            gates["not_worse_than_production"] = value
+    return gates
+
+
+def _signoff_section(section: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if not isinstance(section, dict):
+        return result
+    if "roles" in section:
+        roles = _text_list(section, "signoff", "roles", problems)
+        bad = [r for r in roles if not re.match(r"^[a-z][a-z0-9_]*$", r)]
+        if bad:
+            problems.append(f"[signoff].roles: {', '.join(bad)} must be lowercase words joined by '_'")
+        elif roles:
+            result["roles"] = list(dict.fromkeys(roles))
+    if "expires_days" in section:
+        days = section["expires_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            problems.append("[signoff].expires_days must be a whole number of days, at least 1")
+        else:
+            result["expires_days"] = days
+    return result
+
+
+def _canary_section(section: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if not isinstance(section, dict):
+        return result
+    if "traffic_percent" in section:
+        value = section["traffic_percent"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 50:
+            problems.append("[canary].traffic_percent must be a number above 0 and at most 50")
+        else:
+            result["traffic_percent"] = value
+    if "min_requests" in section:
+        value = section["min_requests"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append("[canary].min_requests must be a whole number, at least 1")
+        else:
+            result["min_requests"] = value
+    return result
