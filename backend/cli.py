@@ -38,8 +38,11 @@ def _print_json(value: Any) -> None:
     click.echo(json.dumps(_jsonable(value), indent=2, default=str))
 
 
-def _open_app() -> App:
-    return App.open(Settings.from_env())
+def _open_app(*, ensure_schema: bool = True) -> App:
+    """The app for this command; its connections close when the command ends."""
+    app = App.open(Settings.from_env(), ensure_schema=ensure_schema)
+    click.get_current_context().call_on_close(app.close)
+    return app
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,7 +63,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema to the newest version."""
-    app = App.open(Settings.from_env(), ensure_schema=False)
+    app = _open_app(ensure_schema=False)
     before, after = app.db.upgrade()
     click.echo(f"Database {app.db.safe_url}: schema {before or 'empty'} → {after}")
 

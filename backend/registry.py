@@ -298,6 +298,12 @@ class Registry:
             _model_row(session, name)
             return audit.list_entries(session=session, model=name, limit=limit)
 
+    def audit_log(self, *, model: str | None = None, action_prefix: str | None = None,
+                  limit: int = 500) -> list[AuditEntry]:
+        """Audit entries across every model (or one), newest first."""
+        with self.db.read() as session:
+            return audit.list_entries(session=session, model=model, action_prefix=action_prefix, limit=limit)
+
     def record(self, *, actor: str, action: str, model: str | None = None, version: int | None = None,
                detail: dict[str, Any] | None = None) -> AuditEntry:
         """Write an entry that is not a registry change (a refused command, for example)."""

@@ -1,0 +1,49 @@
+# Greenlight: `make run` serves the demo, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+PG_PORT ?= 54329
+
+.PHONY: run test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(BIN)/greenlight db upgrade
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/greenlight demo --if-empty
+	@echo ""
+	@echo "  Greenlight portal: http://localhost:$(PORT)"
+	@echo ""
+	$(BIN)/streamlit run portal/app.py --server.port $(PORT) --server.headless true
+
+# Installs what the tests need (Chromium, PostgreSQL), runs the whole suite, stops what it started.
+test: $(VENV)/.installed-test
+	.ci/browser.sh
+	.ci/postgres.sh start $(PG_PORT)
+	status=0; \
+	OMP_NUM_THREADS=1 GREENLIGHT_TEST_PG_URL=postgresql+psycopg://postgres@127.0.0.1:$(PG_PORT)/postgres \
+	GREENLIGHT_REQUIRE_PG=1 GREENLIGHT_REQUIRE_BROWSER=1 \
+	$(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	.ci/postgres.sh stop $(PG_PORT); \
+	exit $$status
+
+bench: $(VENV)/.installed-test
+	OMP_NUM_THREADS=1 $(BIN)/python bench/run_all.py
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check backend portal pages tests bench examples
+
+clean:
+	rm -rf $(VENV) .greenlight .pytest_cache

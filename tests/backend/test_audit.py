@@ -1,0 +1,72 @@
+"""The hash-chained audit log catches any edited, inserted or deleted row."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select, update
+
+from backend import audit
+from backend.db.tables import AuditRow
+
+
+def _fill(app, n=5):
+    with app.db.write() as session:
+        for i in range(n):
+            audit.append(session=session, actor="ana", action="test.event", model="m", detail={"i": i})
+
+
+def _verify(app):
+    with app.db.read() as session:
+        return audit.verify(session=session)
+
+
+def test_intact_chain(app):
+    _fill(app)
+    report = _verify(app)
+    assert report.intact and report.entries == 5
+
+
+def test_edited_row_is_caught(app):
+    _fill(app)
+    with app.db.write() as session:
+        session.execute(update(AuditRow).where(AuditRow.seq == 3).values(actor="mallory"))
+    report = _verify(app)
+    assert not report.intact and report.first_bad_seq == 3
+    assert "entry 3 was changed" in report.problem
+
+
+def test_deleted_row_is_caught(app):
+    _fill(app)
+    with app.db.write() as session:
+        session.execute(delete(AuditRow).where(AuditRow.seq == 2))
+    report = _verify(app)
+    assert not report.intact and report.first_bad_seq == 2 and "entry 2 is missing" in report.problem
+
+
+def test_deleted_tail_is_caught(app):
+    _fill(app)
+    with app.db.write() as session:
+        session.execute(delete(AuditRow).where(AuditRow.seq == 5))
+    report = _verify(app)
+    assert not report.intact and "removed" in report.problem
+
+
+def test_inserted_row_with_forged_hash_is_caught(app):
+    _fill(app, 3)
+    with app.db.write() as session:
+        at, prev_hash = session.execute(select(AuditRow.at, AuditRow.prev_hash).where(AuditRow.seq == 3)).one()
+        # Shift the last entry and slip a forged one in at its place.
+        session.execute(update(AuditRow).where(AuditRow.seq == 3).values(seq=4))
+        session.execute(insert(AuditRow).values(seq=3, at=at, actor="mallory", action="test.event", model="m",
+                                                detail="{}", prev_hash=prev_hash, hash="f" * 64))
+    report = _verify(app)
+    assert not report.intact and report.first_bad_seq == 3
+
+
+def test_entries_filter_by_model_newest_first(app):
+    with app.db.write() as session:
+        audit.append(session=session, actor="a", action="x.one", model="m1")
+        audit.append(session=session, actor="a", action="x.two", model="m2")
+        audit.append(session=session, actor="a", action="y.three", model="m1")
+    with app.db.read() as session:
+        assert [e.action for e in audit.list_entries(session=session, model="m1")] == ["y.three", "x.one"]
+        assert [e.action for e in audit.list_entries(session=session, action_prefix="x.")] == ["x.two", "x.one"]

@@ -1,0 +1,167 @@
+"""The pipeline, end to end, on real data and a real database."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from backend.errors import ArtifactIntegrityError
+from backend.pipeline import run_pipeline
+from backend.pipeline.validation import load_version_model
+from backend.serving import load_model
+from tests.factories import LOGISTIC_FACTORY, credit_spec_dir, synthetic_classification, write_spec
+
+
+def test_full_run_records_every_stage_and_the_lineage(app, tmp_path):
+    spec = credit_spec_dir(tmp_path)
+    lines = []
+    result = run_pipeline(app, spec, commit="0a1b2c3d", author="ana", progress=lambda s, m: lines.append((s, m)))
+    assert result.passed, result.reason
+    assert [(s.stage, s.status) for s in result.stages] == [
+        ("build", "passed"), ("smoke_checks", "passed"), ("test_validation", "passed")]
+    assert all(s.duration_s is not None and s.duration_s >= 0 for s in result.stages)
+    assert ("build", "started") in lines and ("test_validation", "passed") in lines
+
+    version = app.registry.get_version("credit-risk", 1)
+    assert version.state == "validated"
+    assert (version.author, version.git_commit) == ("ana", "0a1b2c3d")
+    assert version.spec_hash.startswith("sha256:") and version.data_fingerprint.startswith("sha256:")
+    assert version.estimator == "Pipeline(ColumnTransformer → LogisticRegression)"
+    assert version.params["model__C"] == 0.3
+    assert version.input_schema["positive_label"] == "bad"
+    assert 0.75 <= version.metrics["roc_auc"] <= 1
+    for key in ("accuracy", "precision", "recall", "f1", "log_loss", "brier", "load_time_s", "latency_p50_ms",
+                "latency_p95_ms", "latency_p99_ms", "throughput_rows_per_s", "model_size_mb", "peak_memory_mb"):
+        assert key in version.metrics, key
+
+    kinds = {a.kind: a for a in app.registry.list_artifacts("credit-risk", 1)}
+    assert set(kinds) == {"model", "sample", "test_scores"}
+    for ref in kinds.values():
+        app.artifacts.verify(ref)
+
+    build, smoke, validation = result.stages
+    assert build.evidence["artifact"]["sha256"] == kinds["model"].sha256
+    assert build.evidence["data"]["train"]["rows"] == 700 and build.evidence["data"]["test"]["rows"] == 300
+    assert {c["name"] for c in smoke.evidence["checks"]} >= {"loads", "shape", "no_missing", "probabilities",
+                                                             "deterministic"}
+    assert all(c["passed"] for c in smoke.evidence["checks"])
+    assert validation.evidence["compute"]["latency_calls"] >= 200
+    gates = {(g["metric"], g["bound"]): g for g in validation.evidence["gates"]}
+    assert gates[("roc_auc", "min")]["passed"] and gates[("latency_p95_ms", "max")]["passed"]
+    assert validation.evidence["champion"] is None
+
+
+def test_a_failed_gate_stops_with_a_readable_reason(app, tmp_path):
+    spec = credit_spec_dir(tmp_path, factory="model:build_shallow_tree")
+    result = run_pipeline(app, spec, author="ana")
+    assert not result.passed and result.failed_stage == "test_validation"
+    assert "ROC AUC is 0.709, below the minimum of 0.750 set in the policy." in result.reason
+    assert "Recall is 0.000, below the minimum of 0.300" in result.reason
+    version = app.registry.get_version("credit-risk", 1)
+    assert version.state == "failed"
+    assert version.failure_reason.startswith("test_validation: Failed the policy gates")
+    # The metrics are still recorded, so people can see how far off it was.
+    assert version.metrics["roc_auc"] == pytest.approx(0.709, abs=5e-4)
+
+
+def test_challenger_is_compared_with_production_on_the_same_rows(app, tmp_path):
+    spec = credit_spec_dir(tmp_path)
+    assert run_pipeline(app, spec, author="ana").passed
+    app.registry.move_alias("credit-risk", "production", 1, actor="ops")
+    result = run_pipeline(app, spec, factory="model:build_forest", author="ana")
+    assert result.passed, result.reason
+    champion = result.stages[-1].evidence["champion"]
+    assert champion["version"] == 1 and champion["primary_metric"] == "roc_auc"
+    auc = champion["comparison"]["roc_auc"]
+    assert auc["low"] <= auc["difference"] <= auc["high"]
+    assert champion["verdict"] in ("better", "worse", "no clear difference")
+    assert champion["metrics"]["roc_auc"] == pytest.approx(app.registry.get_version("credit-risk", 1).metrics["roc_auc"])
+    gate = [g for g in result.stages[-1].evidence["gates"] if g["bound"] == "not_worse_than_production"]
+    assert gate and gate[0]["passed"] == (champion["verdict"] != "worse")
+
+
+def test_clearly_worse_challenger_fails_the_production_gate(app, tmp_path):
+    spec = credit_spec_dir(tmp_path, gates="[gates]\nmin = { roc_auc = 0.5 }")
+    assert run_pipeline(app, spec, author="ana").passed
+    app.registry.move_alias("credit-risk", "production", 1, actor="ops")
+    result = run_pipeline(app, spec, factory="model:build_shallow_tree", author="ana")
+    assert not result.passed
+    assert "worse than production on ROC AUC" in result.reason
+
+
+def test_hand_written_spec_for_new_data_runs_through(app, tmp_path):
+    folder = tmp_path / "churn"
+    spec = write_spec(folder, name="churn-model", sensitive='["region"]',
+                      gates="[gates]\nmin = { roc_auc = 0.6 }\nmax = { latency_p95_ms = 200.0 }")
+    synthetic_classification(800).to_csv(folder / "train.csv", index=False)
+    synthetic_classification(300, seed=5).to_csv(folder / "test.csv", index=False)
+    (folder / "model.py").write_text(LOGISTIC_FACTORY)
+    result = run_pipeline(app, spec, author="kim")
+    assert result.passed, result.reason
+    assert app.registry.get_version("churn-model", 1).state == "validated"
+
+
+def test_hand_written_regression_spec(app, tmp_path):
+    folder = tmp_path / "price"
+    spec = write_spec(folder, name="house-price", task="regression", target="price", positive_label=None,
+                      gates="[gates]\nmin = { r2 = 0.5 }")
+    frame = synthetic_classification(600).drop(columns=["label"])
+    frame["price"] = 3 * frame["income"] + 2 * frame["tenure"] + (frame["region"] == "north") * 20
+    frame.iloc[:450].to_csv(folder / "train.csv", index=False)
+    frame.iloc[450:].to_csv(folder / "test.csv", index=False)
+    (folder / "model.py").write_text(textwrap.dedent("""\
+        from sklearn.compose import ColumnTransformer, make_column_selector
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder
+
+        def build():
+            prepare = ColumnTransformer([
+                ("c", OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include=object)),
+            ], remainder="passthrough")
+            return make_pipeline(prepare, Ridge())
+        """))
+    result = run_pipeline(app, spec, author="kim")
+    assert result.passed, result.reason
+    metrics = app.registry.get_version("house-price", 1).metrics
+    assert metrics["r2"] > 0.9 and "rmse" in metrics and "roc_auc" not in metrics
+
+
+def test_tampered_artifact_is_never_loaded(sqlite_app, tmp_path):
+    spec = credit_spec_dir(tmp_path)
+    assert run_pipeline(sqlite_app, spec, author="ana").passed
+    ref = sqlite_app.registry.get_artifact("credit-risk", 1, "model")
+    path = sqlite_app.artifacts.path_of(ref)
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    version = sqlite_app.registry.get_version("credit-risk", 1)
+    with pytest.raises(ArtifactIntegrityError, match="model artifact of credit-risk version 1"):
+        load_model(sqlite_app.artifacts, ref, schema=version.input_schema["columns"], task="classification")
+
+
+def test_champion_that_cannot_be_loaded_is_reported_not_fatal(sqlite_app, tmp_path):
+    spec = credit_spec_dir(tmp_path)
+    assert run_pipeline(sqlite_app, spec, author="ana").passed
+    sqlite_app.registry.move_alias("credit-risk", "production", 1, actor="ops")
+    ref = sqlite_app.registry.get_artifact("credit-risk", 1, "model")
+    sqlite_app.artifacts.path_of(ref).chmod(0o644)
+    sqlite_app.artifacts.path_of(ref).write_bytes(b"garbage")
+    result = run_pipeline(sqlite_app, spec, factory="model:build_forest", author="ana")
+    assert result.passed
+    champion = result.stages[-1].evidence["champion"]
+    assert "changed after it was stored" in champion["error"]
+
+
+def test_load_version_model_helper_uses_recorded_schema(sqlite_app, tmp_path):
+    from backend.pipeline.context import RunContext
+    from backend.spec import load_spec
+
+    spec_path = credit_spec_dir(tmp_path)
+    assert run_pipeline(sqlite_app, spec_path, author="ana").passed
+    ctx = RunContext(app=sqlite_app, spec=load_spec(spec_path), version=1, actor="a", progress=lambda *_: None,
+                     factory="model:build")
+    model = load_version_model(ctx, 1)
+    assert set(model.schema) >= {"age", "sex", "checking_account"}

@@ -1,0 +1,128 @@
+"""Shared fixtures: a real database per test (SQLite file, and PostgreSQL when available)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from backend.app import App  # noqa: E402
+from backend.config import Settings  # noqa: E402
+from backend.db import Database  # noqa: E402
+
+PG_URL = os.environ.get("GREENLIGHT_TEST_PG_URL")
+REQUIRE_PG = os.environ.get("GREENLIGHT_REQUIRE_PG") == "1"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    db.upgrade()
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> str | None:
+    """A migrated PostgreSQL database used as the template for each test's database."""
+    if not PG_URL:
+        yield None
+        return
+    name = f"greenlight_template_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    db = Database(url)
+    db.upgrade()
+    db.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _pg_database(template: str) -> tuple[str, callable]:
+    name = f"greenlight_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return PG_URL.rsplit("/", 1)[0] + "/" + name, drop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path, sqlite_template, pg_template) -> str:
+    """A fresh, migrated database: a SQLite file, then the same test on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "greenlight.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("GREENLIGHT_TEST_PG_URL is not set but PostgreSQL tests are required")
+        pytest.skip("PostgreSQL tests need GREENLIGHT_TEST_PG_URL (make test sets it)")
+    url, drop = _pg_database(pg_template)
+    request.addfinalizer(drop)
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path, db_url) -> Settings:
+    return Settings(home=tmp_path / "home", db_url=db_url, artifacts_dir=tmp_path / "artifacts")
+
+
+@pytest.fixture
+def app(settings) -> App:
+    app = App.open(settings)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path, sqlite_template) -> App:
+    """SQLite only, for tests whose subject is not the database."""
+    path = tmp_path / "greenlight.db"
+    shutil.copy(sqlite_template, path)
+    app = App.open(Settings(home=tmp_path / "home", db_url=f"sqlite:///{path}", artifacts_dir=tmp_path / "artifacts"))
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="session")
+def demo_env(tmp_path_factory) -> dict[str, str]:
+    """The real demo, seeded once per session by the real pipeline; environment to reach it."""
+    from backend.demo import seed_demo
+
+    home = tmp_path_factory.mktemp("demo") / "home"
+    env = {"GREENLIGHT_HOME": str(home)}
+    app = App.open(Settings.from_env(env))
+    results = seed_demo(app)
+    app.close()
+    assert len(results) >= 6
+    return env
+
+
+@pytest.fixture
+def demo_settings(demo_env, monkeypatch) -> Settings:
+    """The demo's settings, also exported as environment variables (the portal reads those)."""
+    for key, value in demo_env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
+    monkeypatch.delenv("GREENLIGHT_ARTIFACTS", raising=False)
+    return Settings.from_env(demo_env)

@@ -1,0 +1,94 @@
+"""Builders for test data: spec folders, data files and registry entries."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from backend.registry import ModelInfo, Registry
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+SPEC_TEMPLATE = """\
+[model]
+name = "{name}"
+title = "Test model"
+description = "A model made by the tests."
+owner = "test-team"
+risk_tier = "{risk_tier}"
+task = "{task}"
+
+[data]
+train = "{train}"
+test = "{test}"
+target = "{target}"
+{positive_label}
+sensitive_features = {sensitive}
+
+[estimator]
+factory = "{factory}"
+
+{gates}
+"""
+
+
+def credit_spec_dir(tmp_path: Path, *, name: str = "credit-risk", gates: str = "", factory: str = "model:build") -> Path:
+    """A copy of the credit-risk example (700 training rows: quick to train) under ``tmp_path``."""
+    folder = tmp_path / name
+    shutil.copytree(EXAMPLES / "credit-risk", folder)
+    spec = (folder / "greenlight.toml").read_text()
+    spec = spec.replace('name = "credit-risk"', f'name = "{name}"').replace('factory = "model:build"', f'factory = "{factory}"')
+    if gates:
+        spec = spec.split("[gates]")[0] + gates + "\n\n[signoff]" + spec.split("[signoff]")[1]
+    (folder / "greenlight.toml").write_text(spec)
+    return folder / "greenlight.toml"
+
+
+def write_spec(folder: Path, *, name: str = "hand-made", task: str = "classification", target: str = "label",
+               positive_label: str | None = '"yes"', train: str = "train.csv", test: str = "test.csv",
+               sensitive: str = "[]", factory: str = "model:build", gates: str = "",
+               risk_tier: str = "low") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = SPEC_TEMPLATE.format(name=name, task=task, target=target, train=train, test=test,
+                                positive_label=f"positive_label = {positive_label}" if positive_label else "",
+                                sensitive=sensitive, factory=factory, gates=gates, risk_tier=risk_tier)
+    path = folder / "greenlight.toml"
+    path.write_text(text)
+    return path
+
+
+LOGISTIC_FACTORY = textwrap.dedent("""\
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    def build():
+        return Pipeline([
+            ("prepare", ColumnTransformer([
+                ("category", OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include=object)),
+                ("number", StandardScaler(), make_column_selector(dtype_include="number")),
+            ])),
+            ("model", LogisticRegression(max_iter=500)),
+        ])
+""")
+
+
+def synthetic_classification(n: int, seed: int = 0) -> pd.DataFrame:
+    """A small loan-like data set with a text and two numeric features and a yes/no label."""
+    rng = np.random.default_rng(seed)
+    income = rng.normal(50, 15, n).round(1)
+    tenure = rng.integers(0, 30, n)
+    region = rng.choice(["north", "south", "east", "west"], n)
+    logit = 0.08 * (income - 50) + 0.05 * (tenure - 15) + np.where(region == "north", 0.7, 0.0)
+    label = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    return pd.DataFrame({"income": income, "tenure": tenure, "region": region, "label": label})
+
+
+def make_model(registry: Registry, name: str = "test-model", *, actor: str = "tester") -> None:
+    registry.upsert_model(ModelInfo(name=name, title="Test", description="", owner="team", risk_tier="low",
+                                    task="classification"), actor=actor)
