@@ -29,7 +29,11 @@ class App:
         settings.home.mkdir(parents=True, exist_ok=True)
         db = Database(settings.db_url)
         if ensure_schema:
-            db.ensure_schema()
+            try:
+                db.ensure_schema()
+            except BaseException:
+                db.dispose()
+                raise
         return cls(settings=settings, db=db, registry=Registry(db), artifacts=ArtifactStore(settings.artifacts_dir))
 
     def close(self) -> None:

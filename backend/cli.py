@@ -38,6 +38,10 @@ def _print_json(value: Any) -> None:
     click.echo(json.dumps(_jsonable(value), indent=2, default=str))
 
 
+def _version_json(version: Any) -> dict[str, Any]:
+    return {"version": version.number, **_jsonable(version)}
+
+
 def _open_app(*, ensure_schema: bool = True) -> App:
     """The app for this command; its connections close when the command ends."""
     app = App.open(Settings.from_env(), ensure_schema=ensure_schema)
@@ -148,7 +152,7 @@ def versions(model: str, limit: int, before: int | None, as_json: bool) -> None:
     """The version history of MODEL, newest first."""
     page = _open_app().registry.list_versions(model, limit=limit, before=before)
     if as_json:
-        _print_json(page.versions)
+        _print_json([_version_json(v) for v in page.versions])
         return
     click.echo(f"{'VERSION':>7} {'STATE':18} {'AUTHOR':14} {'CREATED':20} ESTIMATOR")
     for v in page.versions:
@@ -172,7 +176,7 @@ def version(model: str, number: int, as_json: bool) -> None:
     stages = app.registry.list_stage_runs(model, number)
     artifacts = app.registry.list_artifacts(model, number)
     if as_json:
-        _print_json({**_jsonable(v), "stages": stages, "artifacts": artifacts})
+        _print_json({**_version_json(v), "stages": stages, "artifacts": artifacts})
         return
     click.echo(f"{model} version {number}: {v.state}" + (f" — {v.failure_reason}" if v.failure_reason else ""))
     click.echo(f"  author {v.author}, created {v.created_at:%Y-%m-%d %H:%M:%S} UTC, commit {v.git_commit or '-'}")

@@ -1,0 +1,138 @@
+"""The greenlight command: what CI runners and scripts rely on."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from backend.cli import main
+from backend.pipeline import run_pipeline
+from tests.factories import credit_spec_dir, make_model
+
+
+@pytest.fixture
+def cli_env(settings, monkeypatch):
+    monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
+    monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
+    monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
+    return settings
+
+
+def _call(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_help_lists_every_command(capsys):
+    code, out, _ = _call(capsys, "--help")
+    assert code == 0
+    for command in ("db", "pipeline", "models", "versions", "version", "demo", "audit"):
+        assert f"  {command} " in out
+    for group, sub in (("db", "upgrade"), ("pipeline", "run"), ("models", "list"), ("audit", "verify")):
+        code, out, _ = _call(capsys, group, "--help")
+        assert code == 0 and f"  {sub} " in out
+
+
+def test_pipeline_run_passes_and_lists_in_json(app, cli_env, tmp_path, capsys):
+    spec = credit_spec_dir(tmp_path)
+    code, out, _ = _call(capsys, "pipeline", "run", str(spec), "--commit", "abc1234", "--author", "ana")
+    assert code == 0
+    assert "▶ build" in out and "✔ test_validation passed" in out
+    assert "credit-risk version 1 passed every stage." in out
+
+    code, out, _ = _call(capsys, "models", "list", "--json")
+    models = json.loads(out)
+    assert code == 0 and models[0]["name"] == "credit-risk"
+    assert models[0]["latest_version"] == 1 and models[0]["production_version"] is None
+
+    code, out, _ = _call(capsys, "versions", "credit-risk", "--json")
+    versions = json.loads(out)
+    assert versions[0]["version"] == 1 and versions[0]["state"] == "validated"
+    assert isinstance(versions[0]["metrics"], dict) and versions[0]["metrics"]["roc_auc"] > 0.75
+    assert versions[0]["created_at"].startswith("20")
+
+    code, out, _ = _call(capsys, "version", "credit-risk", "1", "--json")
+    detail = json.loads(out)
+    assert [s["stage"] for s in detail["stages"]] == ["build", "smoke_checks", "test_validation"]
+    assert detail["git_commit"] == "abc1234"
+
+    code, out, _ = _call(capsys, "version", "credit-risk", "1")
+    assert "ROC AUC" in out and "How well the model ranks" in out and "stage smoke_checks: passed" in out
+
+
+def test_pipeline_json_output_is_parseable(sqlite_app, monkeypatch, tmp_path, capsys):
+    settings = sqlite_app.settings
+    monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
+    monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
+    monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
+    code, out, err = _call(capsys, "pipeline", "run", str(credit_spec_dir(tmp_path, factory="model:build_shallow_tree")),
+                           "--json")
+    assert code == 1
+    result = json.loads(out)
+    assert result["passed"] is False and result["failed_stage"] == "test_validation"
+    assert "▶ build" in err and "failed at test_validation" in err
+
+
+def test_models_list_with_production_version(app, cli_env, capsys):
+    make_model(app.registry, "alpha")
+    app.registry.create_version("alpha", author="a")
+    app.registry.create_version("alpha", author="a")
+    app.registry.move_alias("alpha", "production", 1, actor="ops")
+    code, out, _ = _call(capsys, "models", "list", "--json")
+    assert json.loads(out)[0]["production_version"] == 1 and json.loads(out)[0]["latest_version"] == 2
+    code, out, _ = _call(capsys, "models", "list")
+    assert "alpha" in out
+
+
+def test_unknown_model_exits_with_not_found(cli_env, capsys):
+    code, _, err = _call(capsys, "versions", "ghost")
+    assert code == 3 and err.strip() == "error: There is no model named 'ghost'."
+    code, _, err = _call(capsys, "version", "ghost", "1")
+    assert code == 3
+
+
+def test_missing_spec_file_is_refused(cli_env, tmp_path, capsys):
+    code, _, err = _call(capsys, "pipeline", "run", str(tmp_path / "nope.toml"))
+    assert code == 2 and "does not exist" in err
+
+
+def test_db_upgrade_creates_an_empty_database(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GREENLIGHT_HOME", str(tmp_path / "fresh"))
+    monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
+    code, out, _ = _call(capsys, "db", "upgrade")
+    assert code == 0 and "schema empty → 0001" in out
+    code, out, _ = _call(capsys, "db", "upgrade")
+    assert code == 0 and "schema 0001 → 0001" in out
+
+
+def test_commands_create_the_schema_in_an_empty_database(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GREENLIGHT_HOME", str(tmp_path / "fresh"))
+    monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
+    code, out, _ = _call(capsys, "models", "list")
+    assert code == 0 and "No models yet" in out
+
+
+def test_outdated_schema_asks_for_an_upgrade(app, cli_env, capsys):
+    with app.db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    code, _, err = _call(capsys, "models", "list")
+    assert code == 9
+    assert "schema is at revision 0000" in err and "greenlight db upgrade" in err
+
+
+def test_audit_verify_exit_codes(app, cli_env, capsys):
+    make_model(app.registry, "alpha")
+    code, out, _ = _call(capsys, "audit", "verify")
+    assert code == 0 and "intact" in out
+    with app.db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1"))
+    code, _, err = _call(capsys, "audit", "verify")
+    assert code == 10 and "entry 1 was changed" in err
+
+
+def test_run_pipeline_helper_and_cli_agree(sqlite_app, tmp_path):
+    result = run_pipeline(sqlite_app, credit_spec_dir(tmp_path), author="ana")
+    assert result.passed and result.version == 1
