@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend.accounts import Accounts
 from backend.artifacts import ArtifactStore
 from backend.config import Settings
 from backend.db import Database
+from backend.org_policy import OrgPolicy
 from backend.registry import Registry
+from backend.signoff import SignOffs
 
 __all__ = ["App"]
 
@@ -21,6 +24,9 @@ class App:
     db: Database
     registry: Registry
     artifacts: ArtifactStore
+    accounts: Accounts
+    signoffs: SignOffs
+    org_policy: OrgPolicy
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, ensure_schema: bool = True) -> App:
@@ -34,7 +40,8 @@ class App:
             except BaseException:
                 db.dispose()
                 raise
-        return cls(settings=settings, db=db, registry=Registry(db), artifacts=ArtifactStore(settings.artifacts_dir))
+        return cls(settings=settings, db=db, registry=Registry(db), artifacts=ArtifactStore(settings.artifacts_dir),
+                   accounts=Accounts(db), signoffs=SignOffs(db), org_policy=OrgPolicy(db))
 
     def close(self) -> None:
         self.db.dispose()

@@ -14,6 +14,9 @@ __all__ = [
     "StageRun",
     "ArtifactRef",
     "AuditEntry",
+    "User",
+    "SignOff",
+    "Condition",
 ]
 
 
@@ -65,6 +68,8 @@ class Version:
     input_schema: dict[str, Any] = field(default_factory=dict)
     failure_reason: str | None = None
     aliases: tuple[str, ...] = ()
+    review_round: int = 1
+    review_requested_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,53 @@ class ArtifactRef:
     size_bytes: int
     created_at: datetime
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class User:
+    """A person with a Greenlight account; ``roles`` decide what they may do."""
+
+    username: str
+    display_name: str
+    email: str | None
+    roles: tuple[str, ...]
+    disabled: bool
+    created_at: datetime | None = None
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class SignOff:
+    model: str
+    version: int
+    round: int
+    username: str
+    role: str
+    decision: str  # approve | conditions | reject
+    comment: str
+    evidence: dict[str, str]
+    created_at: datetime
+    valid: bool = True
+    void_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    id: int
+    model: str
+    version: int
+    text: str
+    created_by: str
+    created_at: datetime
+    closed_by: str | None = None
+    closed_at: datetime | None = None
+    close_note: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MetricInfo", "METRICS", "metric_info", "gate_metric_names", "format_value", "PRIMARY_METRIC"]
+__all__ = ["MetricInfo", "METRICS", "GROUP_METRICS", "FAIRNESS_METRICS", "metric_info", "gate_metric_names",
+           "format_value", "PRIMARY_METRIC"]
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class MetricInfo:
     higher_is_better: bool
     unit: str = ""
     tasks: tuple[str, ...] = ("classification", "regression")
-    kind: str = "ml"  # ml | compute
+    kind: str = "ml"  # ml | compute | fairness (judged in the reports stage, never by test validation)
 
 
 _CLS = ("classification",)
@@ -56,6 +57,38 @@ METRICS: dict[str, MetricInfo] = {m.name: m for m in [
     MetricInfo("model_size_mb", "Model size", "Size of the stored model file.", False, "MB", kind="compute"),
     MetricInfo("peak_memory_mb", "Peak memory", "Most memory the serving process used while loading and scoring.",
                False, "MB", kind="compute"),
+    MetricInfo("demographic_parity_difference", "Demographic parity difference",
+               "Gap in selection rate between the most- and the least-selected group (0 means every group is "
+               "selected equally often).", False, tasks=_CLS, kind="fairness"),
+    MetricInfo("demographic_parity_ratio", "Demographic parity ratio",
+               "Selection rate of the least-selected group divided by that of the most-selected group (1.0 is "
+               "equal; below 0.8 breaks the four-fifths rule).", True, tasks=_CLS, kind="fairness"),
+    MetricInfo("equalized_odds_difference", "Equalized odds difference",
+               "The larger of the gaps between groups in true-positive and in false-positive rate: do hits and "
+               "false alarms fall equally on every group? (0 is equal).", False, tasks=_CLS, kind="fairness"),
+]}
+
+#: The fairness disparities, judged only by the reports stage.
+FAIRNESS_METRICS = tuple(n for n, m in METRICS.items() if m.kind == "fairness")
+
+#: What the fairness report measures inside each group; not gate names.
+GROUP_METRICS: dict[str, MetricInfo] = {m.name: m for m in [
+    MetricInfo("count", "People", "How many test rows fall in the group.", True, kind="group"),
+    MetricInfo("share", "Share of data", "The group's share of all test rows.", True, kind="group"),
+    MetricInfo("selection_rate", "Selection rate", "Share of the group the model flags as positive.", True,
+               tasks=_CLS, kind="group"),
+    MetricInfo("true_positive_rate", "True-positive rate",
+               "Of the group's real positive cases, the share the model finds.", True, tasks=_CLS, kind="group"),
+    MetricInfo("false_positive_rate", "False-positive rate",
+               "Of the group's real negative cases, the share the model wrongly flags.", False, tasks=_CLS,
+               kind="group"),
+    MetricInfo("accuracy", "Accuracy", "Share of the group's cases the model labels correctly.", True, tasks=_CLS,
+               kind="group"),
+    MetricInfo("rmse", "RMSE", "Typical size of a prediction error for the group; big misses count extra.", False,
+               tasks=_REG, kind="group"),
+    MetricInfo("mae", "MAE", "Average size of a prediction error for the group.", False, tasks=_REG, kind="group"),
+    MetricInfo("mean_prediction", "Average prediction", "The model's average prediction for the group.", True,
+               tasks=_REG, kind="group"),
 ]}
 
 #: The metric the champion comparison decides on, per task.

@@ -29,7 +29,7 @@ from backend.domain import (
 from backend.errors import InvalidTransition, NotFound
 from backend.states import ALIASES, State, check_transition
 
-__all__ = ["Registry", "ModelInfo"]
+__all__ = ["Registry", "ModelInfo", "apply_transition"]
 
 _VERSION_FIELDS = {"git_commit", "spec_path", "spec_hash", "data_fingerprint", "estimator", "params",
                    "metrics", "policy", "input_schema"}
@@ -160,21 +160,8 @@ class Registry:
         """Move a version along the state machine, or raise ``InvalidTransition``."""
         with self.db.write() as session:
             _, row = _version_row(session, name, number)
-            return self._transition(session, name, row, target, actor=actor, reason=reason)
-
-    def _transition(self, session: Session, name: str, row: VersionRow, target: str, *, actor: str,
-                    reason: str | None) -> Version:
-        check_transition(row.state, target)
-        if target == State.FAILED and not reason:
-            raise InvalidTransition("A version can only be marked failed with a reason.")
-        before = row.state
-        row.state = target
-        row.updated_at = utcnow()
-        if target == State.FAILED:
-            row.failure_reason = reason
-        audit.append(session=session, actor=actor, action="version.state", model=name, version=row.number,
-                     detail={"from": before, "to": target, "reason": reason})
-        return row.to_domain(name)
+            apply_transition(session, name, row, target, actor=actor, reason=reason)
+            return row.to_domain(name)
 
     def get_version(self, name: str, number: int) -> Version:
         with self.db.read() as session:
@@ -237,10 +224,10 @@ class Registry:
 
     # -- stage runs ----------------------------------------------------------------------
 
-    def start_stage(self, name: str, number: int, stage: str) -> int:
+    def start_stage(self, name: str, number: int, stage: str, *, status: str = "running") -> int:
         with self.db.write() as session:
             _, version = _version_row(session, name, number)
-            row = StageRunRow(version_id=version.id, stage=stage, status="running", started_at=utcnow())
+            row = StageRunRow(version_id=version.id, stage=stage, status=status, started_at=utcnow())
             session.add(row)
             session.flush()
             return row.id
@@ -272,6 +259,26 @@ class Registry:
             session.flush()
             audit.append(session=session, actor=actor, action="artifact.stored", model=name, version=number,
                          detail={"kind": kind, "sha256": sha256, "size_bytes": size_bytes})
+            return row.to_domain(name, number)
+
+    def replace_artifact(self, name: str, number: int, *, kind: str, uri: str, sha256: str, size_bytes: int,
+                         meta: dict[str, Any] | None = None, actor: str, reason: str) -> ArtifactRef:
+        """Point a version's ``kind`` artifact at new bytes (a regenerated report, say).
+
+        Sign-offs bound to the old SHA-256 no longer count; the audit log keeps both hashes.
+        """
+        with self.db.write() as session:
+            _, version = _version_row(session, name, number)
+            row = session.execute(select(ArtifactRow).where(ArtifactRow.version_id == version.id,
+                                                            ArtifactRow.kind == kind)).scalar_one_or_none()
+            if row is None:
+                raise NotFound(f"Version {number} of '{name}' has no '{kind}' artifact to replace.")
+            before = row.sha256
+            row.uri, row.sha256, row.size_bytes, row.created_at = uri, sha256, size_bytes, utcnow()
+            if meta is not None:
+                row.meta = meta
+            audit.append(session=session, actor=actor, action="artifact.replaced", model=name, version=number,
+                         detail={"kind": kind, "from_sha256": before, "sha256": sha256, "reason": reason})
             return row.to_domain(name, number)
 
     def get_artifact(self, name: str, number: int, kind: str) -> ArtifactRef:
@@ -314,6 +321,32 @@ class Registry:
     def count_versions(self) -> int:
         with self.db.read() as session:
             return session.execute(select(func.count()).select_from(VersionRow)).scalar_one()
+
+
+def apply_transition(session: Session, name: str, row: VersionRow, target: str, *, actor: str,
+                     reason: str | None) -> None:
+    """Move ``row`` to ``target`` inside the caller's transaction, or raise.
+
+    This is the one place a version's state changes, so the rules that guard a state live
+    here: nothing becomes ``approved`` without every required sign-off.
+    """
+    check_transition(row.state, target)
+    if target == State.FAILED and not reason:
+        raise InvalidTransition("A version can only be marked failed with a reason.")
+    if target == State.APPROVED:
+        from backend.signoff_rules import missing_roles
+
+        missing = missing_roles(session, row)
+        if missing:
+            raise InvalidTransition(f"{name} version {row.number} cannot be approved: it still needs a valid "
+                                    f"sign-off by {', '.join(missing)}.", code="signoff_missing")
+    before = row.state
+    row.state = target
+    row.updated_at = utcnow()
+    if target in (State.FAILED, State.REJECTED, State.ROLLED_BACK):
+        row.failure_reason = reason  # why it stopped, shown wherever the version is listed
+    audit.append(session=session, actor=actor, action="version.state", model=name, version=row.number,
+                 detail={"from": before, "to": target, "reason": reason})
 
 
 def _with_aliases(version: Version, aliases: tuple[str, ...]) -> Version:

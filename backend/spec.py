@@ -30,7 +30,7 @@ _SECTIONS = {
     "model": {"name", "title", "description", "owner", "risk_tier", "task"},
     "data": {"train", "test", "target", "positive_label", "sensitive_features", "drop"},
     "estimator": {"factory"},
-    "gates": {"min", "max", "not_worse_than_production"},
+    "gates": {"min", "max", "not_worse_than_production", "min_group_size", "fairness_blocks"},
     "signoff": {"roles", "expires_days"},
     "canary": {"traffic_percent", "min_requests"},
 }
@@ -54,6 +54,12 @@ class ModelSpec:
     data: DataSpec
     factory: str
     policy: dict[str, Any] = field(default_factory=dict)
+    #: what the spec itself declares, before organisation defaults fill the gaps
+    declared_policy: dict[str, Any] = field(default_factory=dict)
+
+    def policy_with(self, org: dict[str, Any]) -> dict[str, Any]:
+        """The policy under the organisation's current sign-off policy."""
+        return merge_policy(self.declared_policy, risk_tier=self.model.risk_tier, org=org)
 
     @property
     def folder(self) -> Path:
@@ -97,6 +103,7 @@ def parse_spec(raw: bytes, path: Path) -> ModelSpec:
         data=data,
         factory=factory,
         policy=merge_policy(spec_policy, risk_tier=model.risk_tier),
+        declared_policy=spec_policy,
     )
 
 
@@ -216,15 +223,37 @@ def _gates_section(section: dict[str, Any], task: str | None, problems: list[str
                 problems.append(f"[gates].{bound}.{metric} does not apply to {task} models")
             elif isinstance(threshold, bool) or not isinstance(threshold, int | float):
                 problems.append(f"[gates].{bound}.{metric} must be a number")
+            elif METRICS[metric].kind == "fairness" and not _fairness_threshold_ok(bound, metric, threshold, problems):
+                continue
             else:
                 gates.setdefault(bound, {})[metric] = float(threshold)
-    if "not_worse_than_production" in section:
-        value = section["not_worse_than_production"]
-        if not isinstance(value, bool):
-            problems.append("[gates].not_worse_than_production must be true or false")
+    for key in ("not_worse_than_production", "fairness_blocks"):
+        if key in section:
+            value = section[key]
+            if not isinstance(value, bool):
+                problems.append(f"[gates].{key} must be true or false")
+            else:
+                gates[key] = value
+    if "min_group_size" in section:
+        size = section["min_group_size"]
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            problems.append("[gates].min_group_size must be a whole number of people, at least 1")
         else:
-            gates["not_worse_than_production"] = value
+            gates["min_group_size"] = size
     return gates
+
+
+def _fairness_threshold_ok(bound: str, metric: str, threshold: float, problems: list[str]) -> bool:
+    """A parity ratio is a floor and a difference a ceiling, both between 0 and 1."""
+    expected = "min" if METRICS[metric].higher_is_better else "max"
+    if bound != expected:
+        problems.append(f"[gates].{bound}.{metric} belongs under [gates].{expected}: "
+                        f"{'a higher' if expected == 'min' else 'a lower'} {METRICS[metric].label.lower()} is fairer")
+        return False
+    if not 0 <= threshold <= 1:
+        problems.append(f"[gates].{bound}.{metric} must be between 0 and 1")
+        return False
+    return True
 
 
 def _signoff_section(section: dict[str, Any], problems: list[str]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ ALIASES = ("production", "canary", "previous")
 _FORWARD = {
     State.REGISTERED: {State.BUILT},
     State.BUILT: {State.CHECKED},
-    State.CHECKED: {State.REPORTED, State.VALIDATED},
+    State.CHECKED: {State.REPORTED},
     State.REPORTED: {State.VALIDATED},
     State.VALIDATED: {State.AWAITING_SIGNOFF},
     State.AWAITING_SIGNOFF: {State.APPROVED, State.REJECTED},

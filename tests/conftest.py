@@ -22,6 +22,16 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch):
+    """Argon2 with its production cost takes ~0.1 s a hash; the tests create hundreds."""
+    from argon2 import PasswordHasher
+
+    import backend.accounts
+
+    monkeypatch.setattr(backend.accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """A migrated SQLite file, copied for each test (migrating once is the slow part)."""

@@ -92,3 +92,30 @@ def synthetic_classification(n: int, seed: int = 0) -> pd.DataFrame:
 def make_model(registry: Registry, name: str = "test-model", *, actor: str = "tester") -> None:
     registry.upsert_model(ModelInfo(name=name, title="Test", description="", owner="team", risk_tier="low",
                                     task="classification"), actor=actor)
+
+
+def add_user(app, username: str, *roles: str, password: str = "correct horse battery", email: str | None = None):
+    from backend.accounts import operator
+
+    return app.accounts.add_user(username, password, list(roles), actor=operator(), email=email)
+
+
+def validated_version(app, name: str = "loan-model", *, author: str = "dana",
+                      roles: tuple[str, ...] = ("business_owner", "risk"), expires_days: int = 180) -> int:
+    """A version that went through every automated stage, with a model and a report stored.
+
+    Walks the same states the pipeline does (taken from the pipeline's own stage list), but
+    without training, so sign-off tests stay fast.
+    """
+    from backend.pipeline.runner import STAGES
+
+    make_model(app.registry, name)
+    number = app.registry.create_version(name, author=author,
+                                         policy={"signoff": {"roles": list(roles), "expires_days": expires_days}}).number
+    for kind, content in (("model", b"model bytes %d" % number), ("fairness_report", b'{"checks": []}')):
+        blob = app.artifacts.put_bytes(content + name.encode())
+        app.registry.add_artifact(name, number, kind=kind, uri=blob.uri, sha256=blob.sha256,
+                                  size_bytes=blob.size_bytes, actor=author)
+    for _, _, state in STAGES:
+        app.registry.transition(name, number, state, actor="pipeline")
+    return number

@@ -11,7 +11,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from backend import domain
 from backend.db.types import UTCDateTime, utcnow
 
-__all__ = ["Base", "ModelRow", "VersionRow", "AliasRow", "StageRunRow", "ArtifactRow", "AuditRow", "AuditHeadRow"]
+__all__ = ["Base", "ModelRow", "VersionRow", "AliasRow", "StageRunRow", "ArtifactRow", "AuditRow", "AuditHeadRow",
+           "UserRow", "SignOffRow", "ConditionRow", "OrgPolicyRow"]
 
 
 class Base(DeclarativeBase):
@@ -67,6 +68,9 @@ class VersionRow(Base):
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     input_schema: Mapped[dict[str, Any]] = mapped_column(default=dict)
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    # Sign-offs count only in the current round; a new round starts when approval expires.
+    review_round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    review_requested_at: Mapped[datetime | None] = mapped_column()
 
     def to_domain(self, model_name: str) -> domain.Version:
         return domain.Version(
@@ -86,6 +90,8 @@ class VersionRow(Base):
             policy=dict(self.policy or {}),
             input_schema=dict(self.input_schema or {}),
             failure_reason=self.failure_reason,
+            review_round=self.review_round or 1,
+            review_requested_at=self.review_requested_at,
         )
 
 
@@ -173,3 +179,70 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    password_hash: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def to_domain(self) -> domain.User:
+        return domain.User(username=self.username, display_name=self.display_name or self.username,
+                           email=self.email, roles=tuple(self.roles or ()), disabled=self.disabled,
+                           created_at=self.created_at)
+
+
+class SignOffRow(Base):
+    """One reviewer's decision on one version. Rows are only ever inserted."""
+
+    __tablename__ = "signoffs"
+    # Once per person, version, round and evidence: a second identical request cannot add a
+    # row, yet a reviewer can decide again once the model or a report they saw was replaced.
+    __table_args__ = (UniqueConstraint("version_id", "round", "username", "evidence_hash", name="uq_signoffs_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
+    round: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    evidence_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConditionRow(Base):
+    """An open item attached to an approval; it blocks full deployment until closed."""
+
+    __tablename__ = "conditions"
+    __table_args__ = (Index("ix_conditions_version", "version_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
+    signoff_id: Mapped[int] = mapped_column(ForeignKey("signoffs.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None] = mapped_column()
+    close_note: Mapped[str | None] = mapped_column(Text)
+
+
+class OrgPolicyRow(Base):
+    """The organisation's policy; every change is a new row, the newest one applies."""
+
+    __tablename__ = "org_policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doc: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

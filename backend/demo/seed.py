@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backend.app import App
+from backend.demo.people import seed_accounts, seed_signoffs
 from backend.pipeline import PipelineResult, run_pipeline
 from backend.pipeline.context import Progress
 
@@ -37,12 +38,15 @@ def examples_dir() -> Path:
 
 
 def seed_demo(app: App, *, examples: Path | None = None, progress: Progress | None = None) -> list[PipelineResult]:
-    """Run every demo version through the pipeline; return their results."""
+    """Create the demo accounts, run every demo version through the pipeline, then apply the
+    demo's sign-off decisions; return the pipeline results."""
     examples = examples or examples_dir()
+    seed_accounts(app)
     results = []
     for run in DEMO_RUNS:
         if progress:
             progress("demo", f"{run.spec.split('/')[0]}: {run.note}")
         results.append(run_pipeline(app, examples / run.spec, factory=run.factory, author=run.author,
                                     progress=progress))
+    seed_signoffs(app)
     return results

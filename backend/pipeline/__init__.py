@@ -1,4 +1,4 @@
-"""The CI/CD pipeline: build → smoke checks → test validation (later: reports, sign-off, canary)."""
+"""The CI/CD pipeline: build → smoke checks → reports → test validation (later: sign-off, canary)."""
 
 from backend.pipeline.runner import STAGE_EXPLANATIONS, STAGES, PipelineResult, run_pipeline
 

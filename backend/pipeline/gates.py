@@ -10,11 +10,17 @@ __all__ = ["evaluate_gates"]
 
 
 def evaluate_gates(policy_gates: dict[str, Any], values: dict[str, float]) -> list[dict[str, Any]]:
-    """One verdict per gate in the policy; a gate on a metric that was not measured fails."""
+    """One verdict per gate in the policy; a gate on a metric that was not measured fails.
+
+    Fairness thresholds are judged by the reports stage, on groups with intervals, so they are
+    skipped here even if a policy lists them among the gates.
+    """
     verdicts = []
     for bound in ("min", "max"):
         for metric, threshold in sorted(policy_gates.get(bound, {}).items()):
             info = METRICS[metric]
+            if info.kind == "fairness":
+                continue
             value = values.get(metric)
             limit = format_value(metric, threshold)
             if value is None:

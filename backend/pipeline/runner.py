@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from backend.app import App
@@ -17,12 +17,15 @@ from backend.domain import StageRun
 from backend.errors import GreenlightError, InvalidSpec
 from backend.pipeline.build import git_commit_of, run_build
 from backend.pipeline.context import Progress, RunContext, StageOutcome
+from backend.pipeline.reports import run_reports
 from backend.pipeline.smoke import run_smoke_checks
 from backend.pipeline.validation import run_test_validation
+from backend.reports import write_model_card
 from backend.spec import load_spec
+from backend.stages import MANUAL_STAGE, STAGE_EXPLANATIONS
 from backend.states import State
 
-__all__ = ["run_pipeline", "PipelineResult", "STAGES", "STAGE_EXPLANATIONS"]
+__all__ = ["run_pipeline", "PipelineResult", "STAGES", "STAGE_EXPLANATIONS", "MANUAL_STAGE"]
 
 Stage = Callable[[RunContext], StageOutcome]
 
@@ -30,15 +33,10 @@ Stage = Callable[[RunContext], StageOutcome]
 STAGES: list[tuple[str, Stage, State]] = [
     ("build", run_build, State.BUILT),
     ("smoke_checks", run_smoke_checks, State.CHECKED),
+    ("reports", run_reports, State.REPORTED),
     ("test_validation", run_test_validation, State.VALIDATED),
 ]
 
-STAGE_EXPLANATIONS = {
-    "build": "Trains the model on the training data and stores it, with its lineage, in long-term storage.",
-    "smoke_checks": "Loads the stored model in a fresh process, as production would, and checks its predictions.",
-    "test_validation": "Measures accuracy on data the model never saw, compares it with production, and "
-                       "measures speed, size and memory through the serving path.",
-}
 
 
 @dataclass(frozen=True)
@@ -49,6 +47,8 @@ class PipelineResult:
     failed_stage: str | None
     reason: str | None
     stages: list[StageRun]
+    #: roles whose sign-off the version now waits for (empty when a stage failed)
+    waiting_for: tuple[str, ...] = ()
 
 
 def _quiet(_stage: str, _message: str) -> None:
@@ -71,6 +71,7 @@ def run_pipeline(app: App, spec_path: str | Path, *, commit: str | None = None, 
                             detail={"spec": str(spec_path), "reason": exc.message})
         raise
     registry = app.registry
+    spec = replace(spec, policy=spec.policy_with(app.org_policy.current()))
     registry.upsert_model(spec.model, actor=actor)
     version = registry.create_version(
         spec.model.name, author=actor, git_commit=commit or git_commit_of(spec.folder), spec_path=str(spec.path),
@@ -94,9 +95,31 @@ def run_pipeline(app: App, spec_path: str | Path, *, commit: str | None = None, 
             break
         registry.transition(ctx.name, ctx.version, reached, actor=actor)
         progress(name, "passed")
+    _write_model_card(ctx)
+    waiting_for: tuple[str, ...] = ()
+    if failed_stage is None:
+        # The automated stages are done; people take it from here.
+        waiting_for = app.signoffs.request(ctx.name, ctx.version, actor=actor).missing_roles
+        progress(MANUAL_STAGE, f"waiting for sign-off by: {', '.join(waiting_for)}")
     return PipelineResult(model=ctx.name, version=ctx.version, passed=failed_stage is None,
                           failed_stage=failed_stage, reason=reason,
-                          stages=registry.list_stage_runs(ctx.name, ctx.version))
+                          stages=registry.list_stage_runs(ctx.name, ctx.version), waiting_for=waiting_for)
+
+
+def _write_model_card(ctx: RunContext) -> None:
+    """A model card for every version that has a model, whatever the outcome: a failed version's
+    card says why it stopped. A card that cannot be written never changes the run's result."""
+    registry = ctx.app.registry
+    if not any(ref.kind == "model" for ref in registry.list_artifacts(ctx.name, ctx.version)):
+        return
+    try:
+        card = write_model_card(ctx.app, ctx.name, ctx.version, actor=ctx.actor)
+    except Exception as exc:  # the run's outcome stands; the log says what went wrong
+        registry.record(actor=ctx.actor, action="model_card.failed", model=ctx.name, version=ctx.version,
+                        detail={"error": f"{type(exc).__name__}: {exc}"})
+        ctx.say("model_card", f"could not be written: {type(exc).__name__}: {exc}")
+        return
+    ctx.say("model_card", f"written (HTML sha256 {card.html.sha256[:12]}…, Markdown sha256 {card.markdown.sha256[:12]}…)")
 
 
 def _run_stage(stage: Stage, ctx: RunContext) -> StageOutcome:

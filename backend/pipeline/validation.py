@@ -7,15 +7,13 @@ every policy gate with its verdict.
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from backend.errors import GreenlightError, StageFailed
+from backend.errors import GreenlightError, NotFound, StageFailed
 from backend.evaluation import compare, compute_metrics, describe_comparison, paired_bootstrap
 from backend.metrics import METRICS, PRIMARY_METRIC
 from backend.pipeline.context import RunContext, StageOutcome
@@ -36,18 +34,12 @@ def load_version_model(ctx: RunContext, number: int) -> LoadedModel:
     return load_model(ctx.app.artifacts, ref, schema=version.input_schema["columns"], task=ctx.spec.model.task)
 
 
-def _store_scores(ctx: RunContext, y: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
-    data = ctx.data
-    frame = pd.DataFrame({"y_true": y, "score": scores})
-    for column in data.test.sensitive.columns:
-        frame[f"sensitive:{column}"] = data.test.sensitive[column].to_numpy()
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    blob = ctx.app.artifacts.put_bytes(buffer.getvalue())
-    ctx.app.registry.add_artifact(ctx.name, ctx.version, kind="test_scores", uri=blob.uri, sha256=blob.sha256,
-                                  size_bytes=blob.size_bytes, meta={"format": "parquet", "rows": len(frame)},
-                                  actor=ctx.actor)
-    return {"uri": blob.uri, "sha256": blob.sha256, "rows": len(frame)}
+def _scores_evidence(ctx: RunContext) -> dict[str, Any] | None:
+    try:
+        ref = ctx.app.registry.get_artifact(ctx.name, ctx.version, "test_scores")
+    except NotFound:
+        return None
+    return {"uri": ref.uri, "sha256": ref.sha256, "rows": ref.meta.get("rows")}
 
 
 def _champion(ctx: RunContext, y: np.ndarray, scores: np.ndarray, messages: list[str]) -> dict[str, Any] | None:
@@ -97,11 +89,13 @@ def run_test_validation(ctx: RunContext) -> StageOutcome:
     task = ctx.spec.model.task
     messages: list[str] = []
     ctx.say("test_validation", f"scoring {len(ctx.data.test.X):,} held-out test rows")
-    model = load_version_model(ctx, ctx.version)
     y = ctx.data.test.y
-    scores = model.score_prepared(ctx.data.test.X)
+    # The reports stage scored these rows already and stored them (the one test_scores writer).
+    scores = ctx.extra.get("test_scores")
+    if scores is None:
+        scores = load_version_model(ctx, ctx.version).score_prepared(ctx.data.test.X)
     ml = compute_metrics(task, y, scores)
-    scores_evidence = _store_scores(ctx, y, scores)
+    scores_evidence = _scores_evidence(ctx)
     champion = _champion(ctx, y, scores, messages)
     compute = _performance(ctx)
     measured = {**ml, **{k: v for k, v in compute.items() if k in METRICS}}

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from backend.cli import main
+from backend.db import Database
 from backend.pipeline import run_pipeline
 from tests.factories import credit_spec_dir, make_model
 
@@ -41,7 +42,8 @@ def test_pipeline_run_passes_and_lists_in_json(app, cli_env, tmp_path, capsys):
     code, out, _ = _call(capsys, "pipeline", "run", str(spec), "--commit", "abc1234", "--author", "ana")
     assert code == 0
     assert "▶ build" in out and "✔ test_validation passed" in out
-    assert "credit-risk version 1 passed every stage." in out
+    assert ("credit-risk version 1 passed every automated stage; it now waits for sign-off by: "
+            "business_owner, risk, compliance.") in out
 
     code, out, _ = _call(capsys, "models", "list", "--json")
     models = json.loads(out)
@@ -50,13 +52,14 @@ def test_pipeline_run_passes_and_lists_in_json(app, cli_env, tmp_path, capsys):
 
     code, out, _ = _call(capsys, "versions", "credit-risk", "--json")
     versions = json.loads(out)
-    assert versions[0]["version"] == 1 and versions[0]["state"] == "validated"
+    assert versions[0]["version"] == 1 and versions[0]["state"] == "awaiting_signoff"
     assert isinstance(versions[0]["metrics"], dict) and versions[0]["metrics"]["roc_auc"] > 0.75
     assert versions[0]["created_at"].startswith("20")
 
     code, out, _ = _call(capsys, "version", "credit-risk", "1", "--json")
     detail = json.loads(out)
-    assert [s["stage"] for s in detail["stages"]] == ["build", "smoke_checks", "test_validation"]
+    assert [s["stage"] for s in detail["stages"]] == ["build", "smoke_checks", "reports", "test_validation",
+                                                      "manual_validation"]
     assert detail["git_commit"] == "abc1234"
 
     code, out, _ = _call(capsys, "version", "credit-risk", "1")
@@ -102,10 +105,11 @@ def test_missing_spec_file_is_refused(cli_env, tmp_path, capsys):
 def test_db_upgrade_creates_an_empty_database(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GREENLIGHT_HOME", str(tmp_path / "fresh"))
     monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
+    head = Database("sqlite://").head_revision()
     code, out, _ = _call(capsys, "db", "upgrade")
-    assert code == 0 and "schema empty → 0001" in out
+    assert code == 0 and f"schema empty → {head}" in out
     code, out, _ = _call(capsys, "db", "upgrade")
-    assert code == 0 and "schema 0001 → 0001" in out
+    assert code == 0 and f"schema {head} → {head}" in out
 
 
 def test_commands_create_the_schema_in_an_empty_database(tmp_path, monkeypatch, capsys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backend.app import App
 from backend.config import Settings
+from backend.reports import load_reports
 
 
 def test_demo_builds_both_models_with_three_versions_each(demo_env):
@@ -17,13 +18,25 @@ def test_demo_builds_both_models_with_three_versions_each(demo_env):
             estimators = {v.estimator for v in versions}
             assert len(estimators) == len(versions), "each demo version uses a different estimator"
             for v in versions:
-                stages = app.registry.list_stage_runs(name, v.number)
-                assert [s.stage for s in stages] == ["build", "smoke_checks", "test_validation"]
+                stages = [s.stage for s in app.registry.list_stage_runs(name, v.number)]
+                automated = ["build", "smoke_checks", "reports", "test_validation"]
+                assert stages == (automated if v.state == "failed" else [*automated, "manual_validation"])
+                kinds = {a.kind for a in app.registry.list_artifacts(name, v.number)}
+                assert {"fairness_report", "explainability_report", "model_card_html", "model_card_md"} <= kinds
+                assert load_reports(app, name, v.number).complete
         failed = app.registry.get_version("credit-risk", 3)
         assert failed.state == "failed"
         assert "ROC AUC is 0.709, below the minimum of 0.750" in failed.failure_reason
-        passed = [v for n in models for v in app.registry.list_versions(n).versions if v.state == "validated"]
-        assert len(passed) == 5
+        states = {(n, v.number): v.state for n in models for v in app.registry.list_versions(n).versions}
+        assert states == {
+            ("credit-risk", 1): "approved", ("credit-risk", 2): "rejected", ("credit-risk", 3): "failed",
+            ("income-propensity", 1): "approved", ("income-propensity", 2): "awaiting_signoff",
+            ("income-propensity", 3): "awaiting_signoff"}
+        with_conditions = app.signoffs.status("income-propensity", 2)
+        assert with_conditions.missing_roles == ("risk",) and len(with_conditions.open_conditions) == 1
+        assert "keep the logistic model" in app.registry.get_version("credit-risk", 2).failure_reason
+        assert {u.username for u in app.accounts.list_users()} == {"ada", "dana", "bea", "rick", "cora", "vic"}
+        assert app.accounts.authenticate("rick", "rick-demo-password").roles == ("risk",)
         adult = app.registry.get_version("income-propensity", 2)
         assert adult.metrics["roc_auc"] > 0.9
     finally:
@@ -37,4 +50,5 @@ def test_demo_if_empty_does_not_seed_twice(demo_env, monkeypatch, capsys):
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
     assert main(["demo", "--if-empty"]) == 0
-    assert "already holds models" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "already holds models" in out and "bea    / bea-demo-password" in out

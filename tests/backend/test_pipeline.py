@@ -9,8 +9,13 @@ import pytest
 from backend.errors import ArtifactIntegrityError
 from backend.pipeline import run_pipeline
 from backend.pipeline.validation import load_version_model
+from backend.reports import load_model_card, load_reports
 from backend.serving import load_model
 from tests.factories import LOGISTIC_FACTORY, credit_spec_dir, synthetic_classification, write_spec
+
+
+def _stage(result, name):
+    return next(s for s in result.stages if s.stage == name)
 
 
 def test_full_run_records_every_stage_and_the_lineage(app, tmp_path):
@@ -19,12 +24,15 @@ def test_full_run_records_every_stage_and_the_lineage(app, tmp_path):
     result = run_pipeline(app, spec, commit="0a1b2c3d", author="ana", progress=lambda s, m: lines.append((s, m)))
     assert result.passed, result.reason
     assert [(s.stage, s.status) for s in result.stages] == [
-        ("build", "passed"), ("smoke_checks", "passed"), ("test_validation", "passed")]
-    assert all(s.duration_s is not None and s.duration_s >= 0 for s in result.stages)
+        ("build", "passed"), ("smoke_checks", "passed"), ("reports", "passed"), ("test_validation", "passed"),
+        ("manual_validation", "waiting")]
+    assert result.waiting_for == ("business_owner", "risk", "compliance")
+    assert all(s.duration_s is not None and s.duration_s >= 0 for s in result.stages[:-1])
+    assert result.stages[-1].duration_s is None  # sign-off is still open
     assert ("build", "started") in lines and ("test_validation", "passed") in lines
 
     version = app.registry.get_version("credit-risk", 1)
-    assert version.state == "validated"
+    assert version.state == "awaiting_signoff"  # every automated stage passed; people take over
     assert (version.author, version.git_commit) == ("ana", "0a1b2c3d")
     assert version.spec_hash.startswith("sha256:") and version.data_fingerprint.startswith("sha256:")
     assert version.estimator == "Pipeline(ColumnTransformer → LogisticRegression)"
@@ -36,11 +44,12 @@ def test_full_run_records_every_stage_and_the_lineage(app, tmp_path):
         assert key in version.metrics, key
 
     kinds = {a.kind: a for a in app.registry.list_artifacts("credit-risk", 1)}
-    assert set(kinds) == {"model", "sample", "test_scores"}
+    assert set(kinds) == {"model", "sample", "test_scores", "fairness_report", "explainability_report",
+                          "model_card_md", "model_card_html"}
     for ref in kinds.values():
         app.artifacts.verify(ref)
 
-    build, smoke, validation = result.stages
+    build, smoke, reports, validation, _manual = result.stages
     assert build.evidence["artifact"]["sha256"] == kinds["model"].sha256
     assert build.evidence["data"]["train"]["rows"] == 700 and build.evidence["data"]["test"]["rows"] == 300
     assert {c["name"] for c in smoke.evidence["checks"]} >= {"loads", "shape", "no_missing", "probabilities",
@@ -50,6 +59,14 @@ def test_full_run_records_every_stage_and_the_lineage(app, tmp_path):
     gates = {(g["metric"], g["bound"]): g for g in validation.evidence["gates"]}
     assert gates[("roc_auc", "min")]["passed"] and gates[("latency_p95_ms", "max")]["passed"]
     assert validation.evidence["champion"] is None
+    assert validation.evidence["scores"]["sha256"] == kinds["test_scores"].sha256
+    assert reports.evidence["fairness"]["artifact"]["sha256"] == kinds["fairness_report"].sha256
+    assert reports.evidence["explainability"]["artifact"]["sha256"] == kinds["explainability_report"].sha256
+    assert reports.evidence["explainability"]["explainer"] == "LinearExplainer"
+    assert {c["feature"] for c in reports.evidence["fairness"]["checks"]} == {"sex", "age", "foreign_worker",
+                                                                               "sex × age"}
+    assert 3 <= len(reports.evidence["fairness"]["summary"]) <= 5
+    assert ("reports", "passed") in lines and any(stage == "model_card" for stage, _ in lines)
 
 
 def test_a_failed_gate_stops_with_a_readable_reason(app, tmp_path):
@@ -63,6 +80,19 @@ def test_a_failed_gate_stops_with_a_readable_reason(app, tmp_path):
     assert version.failure_reason.startswith("test_validation: Failed the policy gates")
     # The metrics are still recorded, so people can see how far off it was.
     assert version.metrics["roc_auc"] == pytest.approx(0.709, abs=5e-4)
+    # A failed version still gets its reports and a model card that says why it stopped.
+    card = load_model_card(app, "credit-risk", 1, "markdown").content.decode()
+    assert "The pipeline stopped at test_validation" in card and load_reports(app, "credit-risk", 1).complete
+
+
+def test_a_fairness_fail_stops_the_pipeline_only_when_the_policy_says_so(app, tmp_path):
+    spec = credit_spec_dir(tmp_path, gates="[gates]\nmin = { roc_auc = 0.7 }\nfairness_blocks = true")
+    result = run_pipeline(app, spec, factory="model:build_forest", author="ana")
+    assert not result.passed and result.failed_stage == "reports"
+    assert result.reason.startswith("Failed the fairness policy: Demographic parity ratio for age is")
+    assert app.registry.get_version("credit-risk", 1).state == "failed"
+    kinds = {a.kind for a in app.registry.list_artifacts("credit-risk", 1)}
+    assert {"fairness_report", "explainability_report", "model_card_html", "model_card_md"} <= kinds
 
 
 def test_challenger_is_compared_with_production_on_the_same_rows(app, tmp_path):
@@ -71,14 +101,20 @@ def test_challenger_is_compared_with_production_on_the_same_rows(app, tmp_path):
     app.registry.move_alias("credit-risk", "production", 1, actor="ops")
     result = run_pipeline(app, spec, factory="model:build_forest", author="ana")
     assert result.passed, result.reason
-    champion = result.stages[-1].evidence["champion"]
+    champion = _stage(result, "test_validation").evidence["champion"]
     assert champion["version"] == 1 and champion["primary_metric"] == "roc_auc"
     auc = champion["comparison"]["roc_auc"]
     assert auc["low"] <= auc["difference"] <= auc["high"]
     assert champion["verdict"] in ("better", "worse", "no clear difference")
     assert champion["metrics"]["roc_auc"] == pytest.approx(app.registry.get_version("credit-risk", 1).metrics["roc_auc"])
-    gate = [g for g in result.stages[-1].evidence["gates"] if g["bound"] == "not_worse_than_production"]
+    gate = [g for g in _stage(result, "test_validation").evidence["gates"] if g["bound"] == "not_worse_than_production"]
     assert gate and gate[0]["passed"] == (champion["verdict"] != "worse")
+    # The fairness report covers production too, on the same rows, and what changed since.
+    fairness = load_reports(app, "credit-risk", 2).fairness
+    assert fairness["production"]["version"] == 1
+    assert fairness["production"]["features"][0]["checks"] == load_reports(app, "credit-risk", 1).fairness["features"][0]["checks"]
+    change = fairness["changes"][0]
+    assert change["change"] == pytest.approx(change["after"] - change["before"])
 
 
 def test_clearly_worse_challenger_fails_the_production_gate(app, tmp_path):
@@ -99,7 +135,7 @@ def test_hand_written_spec_for_new_data_runs_through(app, tmp_path):
     (folder / "model.py").write_text(LOGISTIC_FACTORY)
     result = run_pipeline(app, spec, author="kim")
     assert result.passed, result.reason
-    assert app.registry.get_version("churn-model", 1).state == "validated"
+    assert app.registry.get_version("churn-model", 1).state == "awaiting_signoff"
 
 
 def test_hand_written_regression_spec(app, tmp_path):
@@ -151,7 +187,7 @@ def test_champion_that_cannot_be_loaded_is_reported_not_fatal(sqlite_app, tmp_pa
     sqlite_app.artifacts.path_of(ref).write_bytes(b"garbage")
     result = run_pipeline(sqlite_app, spec, factory="model:build_forest", author="ana")
     assert result.passed
-    champion = result.stages[-1].evidence["champion"]
+    champion = _stage(result, "test_validation").evidence["champion"]
     assert "changed after it was stored" in champion["error"]
 
 

@@ -46,7 +46,7 @@ def test_state_machine_is_enforced(app):
         reg.transition("test-model", 1, State.PRODUCTION, actor="ana")
     assert caught.value.code == "invalid_transition"
     assert "'registered' cannot move to 'production'" in caught.value.message
-    _walk(reg, "test-model", 1, State.BUILT, State.CHECKED, State.VALIDATED)
+    _walk(reg, "test-model", 1, State.BUILT, State.CHECKED, State.REPORTED, State.VALIDATED)
     assert reg.get_version("test-model", 1).state == "validated"
 
 

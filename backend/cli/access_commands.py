@@ -1,0 +1,223 @@
+"""Commands for accounts, sign-offs, the organisation policy and the audit log."""
+
+from __future__ import annotations
+
+import csv
+import sys
+
+import click
+
+from backend.accounts import operator
+from backend.cli.base import cli, jsonable, open_app, print_json, read_password
+from backend.errors import PermissionDenied
+
+__all__ = ["cli"]
+
+
+# -- users ------------------------------------------------------------------------------------
+
+@cli.group()
+def users() -> None:
+    """Accounts and their roles."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="viewer, data_scientist, admin, or a reviewer role such as business_owner, risk, compliance "
+                   "(repeat for several).")
+@click.option("--email", help="E-mail, to match a single sign-on login to this account.")
+@click.option("--display-name", help="Name shown in the portal (default: NAME).")
+def users_add(name: str, roles: tuple[str, ...], email: str | None, display_name: str | None) -> None:
+    """Create an account; the password comes from standard input or is prompted."""
+    app = open_app()
+    password = read_password(confirm=True)
+    user = app.accounts.add_user(name, password, list(roles), actor=operator(), email=email,
+                                 display_name=display_name)
+    click.echo(f"Created {user.username} with role{'s' if len(user.roles) > 1 else ''} {', '.join(user.roles)}.")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def users_list(as_json: bool) -> None:
+    """Every account with its roles."""
+    accounts = open_app().accounts.list_users()
+    if as_json:
+        print_json(accounts)
+        return
+    click.echo(f"{'USER':20} {'ROLES':36} {'E-MAIL':30} STATUS")
+    for u in accounts:
+        click.echo(f"{u.username:20} {', '.join(u.roles):36} {u.email or '-':30} {'disabled' if u.disabled else 'active'}")
+
+
+@users.command("set-role")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="The new role(s); replaces the old ones.")
+def users_set_role(name: str, roles: tuple[str, ...]) -> None:
+    """Replace the roles of an account."""
+    user = open_app().accounts.set_roles(name, list(roles), actor=operator())
+    click.echo(f"{user.username} now has: {', '.join(user.roles)}.")
+
+
+@users.command("disable")
+@click.argument("name")
+def users_disable(name: str) -> None:
+    """Disable an account: it can no longer sign in or sign off."""
+    open_app().accounts.set_disabled(name, True, actor=operator())
+    click.echo(f"{name} is disabled.")
+
+
+@users.command("enable")
+@click.argument("name")
+def users_enable(name: str) -> None:
+    """Enable a disabled account again."""
+    open_app().accounts.set_disabled(name, False, actor=operator())
+    click.echo(f"{name} is enabled.")
+
+
+# -- sign-off ---------------------------------------------------------------------------------
+
+@cli.group()
+def signoff() -> None:
+    """Manual validation: who must sign what, and decisions."""
+
+
+@signoff.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def signoff_list(as_json: bool) -> None:
+    """Every version awaiting sign-off, with the roles still missing."""
+    app = open_app()
+    app.signoffs.refresh_all()
+    waiting = app.signoffs.awaiting()
+    if as_json:
+        print_json([{**jsonable(s), "missing_roles": list(s.missing_roles)} for s in waiting])
+        return
+    if not waiting:
+        click.echo("Nothing is waiting for sign-off.")
+        return
+    for s in waiting:
+        click.echo(f"{s.model} version {s.version} (author {s.author}): waiting for {', '.join(s.missing_roles)}")
+
+
+@signoff.command("decide")
+@click.argument("model")
+@click.argument("number", type=int)
+@click.option("--as", "username", required=True, help="Your account; its password is asked for.")
+@click.option("--role", help="The role you sign in (default: your one role the policy asks for).")
+@click.option("--decision", type=click.Choice(["approve", "reject", "conditions"]), required=True)
+@click.option("--comment", default="", help="Your comment; required to reject.")
+@click.option("--condition", "conditions", multiple=True, help="With --decision conditions: an open item (repeat).")
+def signoff_decide(model: str, number: int, username: str, role: str | None, decision: str, comment: str,
+                   conditions: tuple[str, ...]) -> None:
+    """Sign off MODEL version NUMBER, bound to the evidence shown here."""
+    app = open_app()
+    user = app.accounts.authenticate(username, read_password(confirm=False, prompt=f"Password for {username}"))
+    status = app.signoffs.status(model, number)
+    if role is None:
+        candidates = [r for r in status.missing_roles if user.has_role(r)] or \
+                     [r for r in status.required_roles if user.has_role(r)]
+        if len(candidates) != 1:
+            raise PermissionDenied(f"Say which role you sign in with --role (you hold: {', '.join(user.roles)}; "
+                                   f"this version needs: {', '.join(status.required_roles)}).")
+        role = candidates[0]
+    click.echo(f"Signing {model} version {number} as {role}, bound to:", err=True)
+    for kind, sha in status.evidence.items():
+        click.echo(f"  {kind}: sha256 {sha}", err=True)
+    after = app.signoffs.decide(model, number, reviewer=user, role=role, decision=decision, comment=comment,
+                                evidence=status.evidence, conditions=list(conditions))
+    missing = f"; still waiting for {', '.join(after.missing_roles)}" if after.missing_roles else ""
+    click.echo(f"Recorded. {model} version {number} is now {after.state}{missing}.")
+
+
+@cli.group()
+def conditions() -> None:
+    """Open items attached to approvals."""
+
+
+@conditions.command("close")
+@click.argument("condition_id", type=int)
+@click.option("--as", "username", required=True, help="Your account; its password is asked for.")
+@click.option("--note", required=True, help="How the condition was met.")
+def conditions_close(condition_id: int, username: str, note: str) -> None:
+    """Close condition CONDITION_ID."""
+    app = open_app()
+    user = app.accounts.authenticate(username, read_password(confirm=False, prompt=f"Password for {username}"))
+    closed = app.signoffs.close_condition(condition_id, user=user, note=note)
+    click.echo(f"Condition {closed.id} on {closed.model} version {closed.version} is closed.")
+
+
+# -- policy -----------------------------------------------------------------------------------
+
+@cli.group()
+def policy() -> None:
+    """The organisation's sign-off policy."""
+
+
+@policy.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def policy_show(as_json: bool) -> None:
+    """Required sign-off roles per risk tier and how long an approval lasts."""
+    doc = open_app().org_policy.current()
+    if as_json:
+        print_json(doc)
+        return
+    for tier, roles in doc["signoff_roles_by_tier"].items():
+        click.echo(f"{tier:7} risk: {', '.join(roles)}")
+    click.echo(f"approvals last {doc['expires_days']} days")
+
+
+@policy.command("set")
+@click.option("--tier", type=click.Choice(["low", "medium", "high"]), help="Risk tier whose roles to set.")
+@click.option("--roles", help="Comma-separated roles for --tier.")
+@click.option("--expires-days", type=int, help="How many days an approval lasts.")
+def policy_set(tier: str | None, roles: str | None, expires_days: int | None) -> None:
+    """Change the policy (new pipeline runs use it; a spec's [signoff] still wins)."""
+    app = open_app()
+    doc = app.org_policy.current()
+    if tier and roles:
+        doc["signoff_roles_by_tier"][tier] = [r.strip() for r in roles.split(",") if r.strip()]
+    if expires_days is not None:
+        doc["expires_days"] = expires_days
+    app.org_policy.update(doc, actor=operator())
+    click.echo("Policy updated.")
+
+
+# -- audit ------------------------------------------------------------------------------------
+
+@cli.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check that no audit entry was changed, inserted or removed."""
+    from backend import audit as audit_log
+
+    app = open_app()
+    with app.db.read() as session:
+        report = audit_log.verify(session=session)
+    if report.intact:
+        click.echo(f"Audit log intact: {report.entries} entries, every link checks out.")
+        return
+    click.echo(f"error: audit log broken at entry {report.first_bad_seq}: {report.problem}", err=True)
+    sys.exit(10)
+
+
+@audit.command("list")
+@click.option("--model", help="Only entries about this model.")
+@click.option("--action", help="Only actions starting with this, e.g. signoff.")
+@click.option("--limit", default=100, show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+def audit_list(model: str | None, action: str | None, limit: int, as_csv: bool) -> None:
+    """The newest audit entries."""
+    entries = open_app().registry.audit_log(model=model, action_prefix=action, limit=limit)
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["seq", "at", "actor", "action", "model", "version", "detail", "hash"])
+        for e in entries:
+            writer.writerow([e.seq, e.at.isoformat(), e.actor, e.action, e.model, e.version, e.detail, e.hash])
+        return
+    for e in entries:
+        click.echo(f"{e.seq:>6} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:20} {e.action:20} {e.model or '-'} "
+                   f"{e.version or ''} {e.detail}")

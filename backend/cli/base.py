@@ -1,0 +1,81 @@
+"""The ``greenlight`` command group and what its commands share.
+
+Every failure prints one readable line on standard error and exits with the error's code
+(see :mod:`backend.errors`); ``--json`` prints machine-readable output on standard output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+import click
+
+from backend.app import App
+from backend.config import Settings
+from backend.errors import GreenlightError
+
+__all__ = ["cli", "main", "open_app", "print_json", "jsonable", "version_json", "read_password"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Greenlight: take machine-learning models to production safely.
+
+    Settings come from GREENLIGHT_HOME, GREENLIGHT_DB_URL and GREENLIGHT_ARTIFACTS.
+    """
+
+
+def jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {k: jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(jsonable(value), indent=2, default=str))
+
+
+def version_json(version: Any) -> dict[str, Any]:
+    return {"version": version.number, **jsonable(version)}
+
+
+def open_app(*, ensure_schema: bool = True) -> App:
+    """The app for this command; its connections close when the command ends."""
+    app = App.open(Settings.from_env(), ensure_schema=ensure_schema)
+    click.get_current_context().call_on_close(app.close)
+    return app
+
+
+def read_password(*, confirm: bool, prompt: str = "Password") -> str:
+    """From standard input when it is not a terminal (scripts), else prompted, hidden."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="greenlight", standalone_mode=False)
+    except GreenlightError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
+

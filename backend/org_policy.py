@@ -1,0 +1,63 @@
+"""The organisation's sign-off policy, managed by admins: required roles per risk tier and how
+long an approval lasts. A spec's ``[signoff]`` overrides it for one model. Every change is a
+new row and an audit entry, so the policy in force at any time can be reconstructed."""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from typing import Any
+
+from sqlalchemy import select
+
+from backend import audit
+from backend.db import Database
+from backend.db.tables import OrgPolicyRow
+from backend.domain import User
+from backend.errors import InvalidData
+from backend.permissions import require
+from backend.policy import SIGNOFF_ROLES_BY_TIER
+
+__all__ = ["OrgPolicy", "DEFAULT_ORG_POLICY", "validate_org_policy"]
+
+DEFAULT_ORG_POLICY: dict[str, Any] = {
+    "signoff_roles_by_tier": deepcopy(SIGNOFF_ROLES_BY_TIER),
+    "expires_days": 180,
+}
+_ROLE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+def validate_org_policy(doc: dict[str, Any]) -> dict[str, Any]:
+    """A clean copy of ``doc``, or :class:`InvalidData` naming the field."""
+    tiers = doc.get("signoff_roles_by_tier")
+    if not isinstance(tiers, dict) or set(tiers) != {"low", "medium", "high"}:
+        raise InvalidData("signoff_roles_by_tier must give roles for each risk tier: low, medium and high.")
+    clean = {}
+    for tier, roles in tiers.items():
+        if not isinstance(roles, list) or not roles or not all(isinstance(r, str) and _ROLE.match(r) for r in roles):
+            raise InvalidData(f"Risk tier '{tier}' needs at least one role, each in lowercase words joined by '_'.")
+        clean[tier] = list(dict.fromkeys(roles))
+    days = doc.get("expires_days")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
+        raise InvalidData("expires_days must be a whole number of days between 1 and 3650.")
+    return {"signoff_roles_by_tier": clean, "expires_days": days}
+
+
+class OrgPolicy:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def current(self) -> dict[str, Any]:
+        with self.db.read() as session:
+            row = session.execute(select(OrgPolicyRow).order_by(OrgPolicyRow.id.desc()).limit(1)).scalar_one_or_none()
+            return deepcopy(row.doc) if row else deepcopy(DEFAULT_ORG_POLICY)
+
+    def update(self, doc: dict[str, Any], *, actor: User) -> dict[str, Any]:
+        require(actor, "manage_policy")
+        clean = validate_org_policy(doc)
+        before = self.current()
+        with self.db.write() as session:
+            session.add(OrgPolicyRow(doc=clean, actor=actor.username))
+            audit.append(session=session, actor=actor.username, action="policy.changed",
+                         detail={"from": before, "to": clean})
+        return clean

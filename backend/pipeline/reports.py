@@ -1,0 +1,118 @@
+"""Stage: reports. Fairness and explainability of the version on the held-out test set.
+
+Scores the test rows once (test validation reuses them), stores them with the sensitive
+columns for the portal's threshold what-if, and writes both reports as JSON artifacts whose
+SHA-256 a sign-off will be bound to. A fairness **fail** stops the pipeline only when the spec
+sets ``[gates].fairness_blocks = true``; otherwise it is evidence for the reviewers.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backend.domain import ArtifactRef
+from backend.errors import GreenlightError, StageFailed
+from backend.pipeline.context import RunContext, StageOutcome
+from backend.pipeline.validation import load_version_model
+from backend.policy import DEFAULT_POLICY
+from backend.reports import explain_model, fairness_report, group_labels, jsonable, store_json
+
+__all__ = ["run_reports"]
+
+STAGE = "reports"
+
+
+def _store_scores(ctx: RunContext, y: np.ndarray, scores: np.ndarray, sensitive: pd.DataFrame,
+                  min_group_size: int) -> ArtifactRef:
+    frame = pd.DataFrame({"y_true": y, "score": scores})
+    for column in sensitive.columns:
+        frame[f"sensitive:{column}"] = sensitive[column].to_numpy()
+    for feature, labels in group_labels(sensitive, list(ctx.spec.data.sensitive_features),
+                                        min_group_size=min_group_size).items():
+        frame[f"group:{feature}"] = labels  # categorical: keeps the report's group order
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    blob = ctx.app.artifacts.put_bytes(buffer.getvalue())
+    return ctx.app.registry.add_artifact(ctx.name, ctx.version, kind="test_scores", uri=blob.uri, sha256=blob.sha256,
+                                         size_bytes=blob.size_bytes, meta={"format": "parquet", "rows": len(frame)},
+                                         actor=ctx.actor)
+
+
+def _production(ctx: RunContext) -> tuple[int | None, np.ndarray | None, str | None]:
+    """The production version's scores on the same test rows, or why there are none."""
+    champion = ctx.app.registry.get_alias(ctx.name, "production")
+    if champion is None or champion == ctx.version:
+        return None, None, None
+    ctx.say(STAGE, f"scoring the same test rows with production version {champion}")
+    try:
+        return champion, load_version_model(ctx, champion).score(ctx.data.test.raw), None
+    except GreenlightError as exc:
+        return champion, None, exc.message
+
+
+def _ref(ref: ArtifactRef) -> dict[str, Any]:
+    return {"uri": ref.uri, "sha256": ref.sha256, "size_bytes": ref.size_bytes}
+
+
+def run_reports(ctx: RunContext) -> StageOutcome:
+    if ctx.data is None:
+        raise StageFailed("The test data is not loaded; run the pipeline from the build stage.")
+    data, spec, task = ctx.data, ctx.spec, ctx.spec.model.task
+    policy = {**DEFAULT_POLICY["fairness"], **(spec.policy.get("fairness") or {})}
+    ctx.say(STAGE, f"scoring {len(data.test.X):,} held-out test rows")
+    model = load_version_model(ctx, ctx.version)
+    y = data.test.y
+    scores = model.score_prepared(data.test.X)
+    ctx.extra["test_scores"] = scores  # test validation measures these same scores
+    present = [c for c in spec.data.sensitive_features if c in data.test.raw.columns]
+    sensitive = data.test.raw[present].reset_index(drop=True)
+    scores_ref = _store_scores(ctx, y, scores, sensitive, int(policy["min_group_size"]))
+
+    production_version, production_scores, production_error = _production(ctx)
+    ctx.say(STAGE, f"fairness by {', '.join(spec.data.sensitive_features) or 'no sensitive feature'}")
+    fairness = fairness_report(y, scores, sensitive, features=list(spec.data.sensitive_features), task=task,
+                               policy=policy, threshold=model.threshold, positive_label=data.positive_label,
+                               production_scores=production_scores, production_version=production_version,
+                               production_error=production_error)
+    ctx.say(STAGE, "explaining the model's scores with SHAP")
+    explainability = explain_model(model.estimator, data.test.X, scores, task=task, background=data.train.X,
+                                   threshold=model.threshold, positive_label=data.positive_label)
+    for report in (fairness, explainability):
+        report.update({"model": ctx.name, "version": ctx.version})
+    fairness_ref = store_json(ctx.app, ctx.name, ctx.version, kind="fairness_report", payload=fairness,
+                              actor=ctx.actor)
+    explain_ref = store_json(ctx.app, ctx.name, ctx.version, kind="explainability_report", payload=explainability,
+                             actor=ctx.actor)
+
+    checks = [{"feature": f["feature"], "metric": c["metric"], "verdict": c["verdict"], "value": c["value"],
+               "low": c["low"], "high": c["high"], "threshold": c["threshold"]}
+              for f in fairness["features"] for c in f["checks"]]
+    additivity = explainability.get("additivity") or {}
+    evidence = {
+        "fairness": {"verdict": fairness["verdict"], "checks": checks, "not_computed": fairness["not_computed"],
+                     "production_version": production_version, "summary": fairness["summary"],
+                     "artifact": _ref(fairness_ref)},
+        "explainability": {"explainer": explainability["explainer"], "rows_explained": explainability["rows_explained"],
+                           "test_rows": explainability["test_rows"],
+                           "additivity_error": additivity.get("max_abs_error"),
+                           "top_features": [d["feature"] for d in explainability["global"][:5]],
+                           "not_computed": explainability["not_computed"], "summary": explainability["summary"],
+                           "artifact": _ref(explain_ref)},
+        "scores": {**_ref(scores_ref), "rows": int(len(y))},
+    }
+    evidence = jsonable(evidence)  # stored as JSON in the database, where NaN is not allowed
+    not_computed = [f"Not computed — {item['item']}: {item['reason']}"
+                    for item in fairness["not_computed"] + explainability["not_computed"]]
+    failing = [c["reason"] for f in fairness["features"] for c in f["checks"] if c["verdict"] == "fail"]
+    messages = fairness["summary"] + explainability["summary"] + not_computed
+    if failing and policy.get("blocks"):
+        reason = "Failed the fairness policy: " + " ".join(failing)
+        return StageOutcome(passed=False, messages=messages, evidence=evidence, reason=reason)
+    if failing:
+        messages.append(f"{len(failing)} fairness check{'s' if len(failing) > 1 else ''} failed; the policy leaves "
+                        "the decision to the sign-off reviewers.")
+    return StageOutcome(passed=True, messages=messages, evidence=evidence)

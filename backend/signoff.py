@@ -1,0 +1,328 @@
+"""Manual validation: evidence-bound sign-offs by the roles a version's policy requires.
+
+Rules, all enforced here whoever calls: the author cannot sign their own version; a person
+signs only in a role they hold and the policy asks for, once per version and review round;
+a sign-off is bound to the SHA-256 of the model and of each report the reviewer was shown,
+and a changed artifact or report voids it; a rejection ends the version; when every
+required role has approved, the version becomes ``approved`` by itself; an approval expires
+after the policy's days and the version needs review again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import audit
+from backend.audit import canonical_json
+from backend.db import Database
+from backend.db.tables import ConditionRow, ModelRow, SignOffRow, StageRunRow, UserRow, VersionRow
+from backend.db.types import utcnow
+from backend.domain import Condition, SignOff, User
+from backend.errors import Conflict, InvalidData, InvalidTransition, NotFound, PermissionDenied
+from backend.permissions import require
+from backend.signoff_rules import (
+    APPROVING,
+    current_evidence,
+    judged_signoffs,
+    missing_roles,
+    required_roles,
+    version_row,
+)
+from backend.stages import MANUAL_STAGE
+from backend.states import State
+
+__all__ = ["SignOffs", "SignOffStatus", "RoleStatus", "InboxItem", "DECISIONS", "STAGE"]
+
+DECISIONS = ("approve", "conditions", "reject")
+STAGE = MANUAL_STAGE
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class RoleStatus:
+    role: str
+    status: str  # approved | approved_with_conditions | rejected | waiting
+    by: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SignOffStatus:
+    model: str
+    title: str
+    version: int
+    state: str
+    author: str
+    round: int
+    required_roles: tuple[str, ...]
+    roles: list[RoleStatus]
+    signoffs: list[SignOff]
+    conditions: list[Condition]
+    evidence: dict[str, str]
+    requested_at: datetime | None
+
+    @property
+    def missing_roles(self) -> tuple[str, ...]:
+        return tuple(r.role for r in self.roles if r.status == "waiting")
+
+    @property
+    def open_conditions(self) -> list[Condition]:
+        return [c for c in self.conditions if c.is_open]
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    model: str
+    title: str
+    version: int
+    author: str
+    risk_tier: str
+    roles: tuple[str, ...]
+    waiting_since: datetime | None
+
+    @property
+    def waiting_days(self) -> float:
+        if self.waiting_since is None:
+            return 0.0
+        return (utcnow() - self.waiting_since).total_seconds() / 86400
+
+
+def _locate(session: Session, model: str, number: int, *, lock: bool = False) -> tuple[ModelRow, VersionRow]:
+    m = session.execute(select(ModelRow).where(ModelRow.name == model)).scalar_one_or_none()
+    if m is None:
+        raise NotFound(f"There is no model named '{model}'.")
+    vid = session.execute(select(VersionRow.id).where(VersionRow.model_id == m.id, VersionRow.number == number)
+                          ).scalar_one_or_none()
+    if vid is None:
+        raise NotFound(f"Model '{model}' has no version {number}.")
+    return m, version_row(session, vid, lock=lock)
+
+
+def _current_user(session: Session, user: User) -> User:
+    """The account as stored now: roles or a disabled flag changed since sign-in count."""
+    row = session.execute(select(UserRow).where(UserRow.username == user.username)).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"There is no account named '{user.username}'.")
+    return row.to_domain()
+
+
+def _status(session: Session, model: ModelRow, version: VersionRow) -> SignOffStatus:
+    judged = judged_signoffs(session, version)
+    roles = []
+    for role in required_roles(version):
+        decided = [j.row for j in judged if j.valid and j.row.role == role]
+        rejection = next((r for r in decided if r.decision == "reject"), None)
+        approval = next((r for r in decided if r.decision in APPROVING), None)
+        if rejection:
+            roles.append(RoleStatus(role, "rejected", rejection.username, rejection.created_at))
+        elif approval:
+            status = "approved_with_conditions" if approval.decision == "conditions" else "approved"
+            roles.append(RoleStatus(role, status, approval.username, approval.created_at))
+        else:
+            roles.append(RoleStatus(role, "waiting"))
+    conditions = session.execute(select(ConditionRow).where(ConditionRow.version_id == version.id)
+                                 .order_by(ConditionRow.id)).scalars().all()
+    return SignOffStatus(
+        model=model.name, title=model.title, version=version.number, state=version.state, author=version.author,
+        round=version.review_round, required_roles=required_roles(version), roles=roles,
+        signoffs=[SignOff(model=model.name, version=version.number, round=j.row.round, username=j.row.username,
+                          role=j.row.role, decision=j.row.decision, comment=j.row.comment,
+                          evidence=dict(j.row.evidence or {}), created_at=j.row.created_at, valid=j.valid,
+                          void_reason=j.void_reason) for j in judged],
+        conditions=[_condition(model.name, version.number, c) for c in conditions],
+        evidence=current_evidence(session, version.id),
+        requested_at=version.review_requested_at,
+    )
+
+
+def _condition(model: str, number: int, row: ConditionRow) -> Condition:
+    return Condition(id=row.id, model=model, version=number, text=row.text, created_by=row.created_by,
+                     created_at=row.created_at, closed_by=row.closed_by, closed_at=row.closed_at,
+                     close_note=row.close_note)
+
+
+def _set_state(session: Session, model: str, version: VersionRow, target: State, *, actor: str,
+               reason: str | None) -> None:
+    from backend.registry import apply_transition
+
+    apply_transition(session, model, version, target, actor=actor, reason=reason)
+
+
+def _open_stage(session: Session, version: VersionRow) -> StageRunRow | None:
+    return session.execute(select(StageRunRow).where(StageRunRow.version_id == version.id, StageRunRow.stage == STAGE,
+                                                     StageRunRow.finished_at.is_(None))
+                           .order_by(StageRunRow.id.desc())).scalars().first()
+
+
+def _finish_stage(session: Session, version: VersionRow, status: str, message: str) -> None:
+    run = _open_stage(session, version)
+    if run is not None:
+        run.status, run.finished_at = status, utcnow()
+        run.messages = [*run.messages, message]
+
+
+def _start_review(session: Session, model: str, version: VersionRow, *, actor: str, reason: str | None) -> None:
+    now = utcnow()
+    version.review_requested_at = now
+    roles = required_roles(version)
+    session.add(StageRunRow(version_id=version.id, stage=STAGE, status="waiting", started_at=now,
+                            messages=[f"Waiting for sign-off by: {', '.join(roles)}."] + ([reason] if reason else []),
+                            evidence={"required_roles": list(roles), "round": version.review_round}))
+    _set_state(session, model, version, State.AWAITING_SIGNOFF, actor=actor, reason=reason)
+
+
+class SignOffs:
+    """Sign-off requests, decisions, conditions and the reviewer's inbox.
+
+    Parameters
+    ----------
+    db : Database
+    """
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def request(self, model: str, number: int, *, actor: str) -> SignOffStatus:
+        """Put a validated version in ``awaiting_signoff`` with the roles its policy requires."""
+        with self.db.write() as session:
+            m, version = _locate(session, model, number, lock=True)
+            if not required_roles(version):
+                raise InvalidData(f"The policy of {model} version {number} names no sign-off roles.")
+            _start_review(session, model, version, actor=actor, reason=None)
+            return _status(session, m, version)
+
+    def status(self, model: str, number: int) -> SignOffStatus:
+        with self.db.read() as session:
+            m, version = _locate(session, model, number)
+            return _status(session, m, version)
+
+    def decide(self, model: str, number: int, *, reviewer: User, role: str, decision: str, comment: str,
+               evidence: dict[str, str], conditions: list[str] | tuple[str, ...] = ()) -> SignOffStatus:
+        """Record one reviewer's decision, bound to the evidence they were shown."""
+        comment = (comment or "").strip()
+        conditions = [c.strip() for c in conditions if c and c.strip()]
+        if decision not in DECISIONS:
+            raise InvalidData(f"'{decision}' is not a decision; choose one of: {', '.join(DECISIONS)}.")
+        if decision == "reject" and not comment:
+            raise InvalidData("A rejection needs a reason in the comment.", code="reason_required")
+        if decision == "conditions" and not conditions:
+            raise InvalidData("An approval with conditions needs at least one condition.", code="conditions_required")
+        if len(comment) > MAX_TEXT or any(len(c) > MAX_TEXT for c in conditions):
+            raise InvalidData(f"Comments and conditions are limited to {MAX_TEXT} characters.")
+        with self.db.write() as session:
+            # Locking the version serialises decisions on it: two last approvals at the same
+            # instant both land, and exactly one of them moves the version to approved.
+            m, version = _locate(session, model, number, lock=True)
+            user = _current_user(session, reviewer)
+            require(user, "signoff", role=role, author=version.author, required_roles=required_roles(version))
+            if version.state != State.AWAITING_SIGNOFF:
+                raise InvalidTransition(f"{model} version {number} is '{version.state}'; only a version awaiting "
+                                        "sign-off can be signed.")
+            current = current_evidence(session, version.id)
+            if dict(evidence) != current:
+                changed = sorted(k for k in set(current) | set(evidence) if current.get(k) != evidence.get(k))
+                raise Conflict("The evidence changed since the packet was opened ("
+                               + ", ".join(k.replace("_", " ") for k in changed) + "); reload it and review again.",
+                               code="evidence_changed")
+            evidence_hash = hashlib.sha256(canonical_json(current).encode()).hexdigest()
+            earlier = session.execute(select(SignOffRow).where(
+                SignOffRow.version_id == version.id, SignOffRow.round == version.review_round,
+                SignOffRow.username == user.username, SignOffRow.evidence_hash == evidence_hash)).scalar_one_or_none()
+            if earlier is not None:
+                if (earlier.decision, earlier.role, earlier.comment) == (decision, role, comment):
+                    return _status(session, m, version)  # the same request sent twice: recorded once
+                raise Conflict(f"{user.username} already decided on {model} version {number} "
+                               f"({earlier.decision} as {earlier.role}); decisions cannot be changed.",
+                               code="already_decided")
+            row = SignOffRow(version_id=version.id, round=version.review_round, username=user.username, role=role,
+                             decision=decision, comment=comment, evidence=current, evidence_hash=evidence_hash,
+                             created_at=utcnow())
+            session.add(row)
+            session.flush()
+            for text in conditions:
+                session.add(ConditionRow(version_id=version.id, signoff_id=row.id, text=text,
+                                         created_by=user.username, created_at=utcnow()))
+            audit.append(session=session, actor=user.username, action="signoff.decided", model=model, version=number,
+                         detail={"role": role, "decision": decision, "comment": comment, "conditions": conditions,
+                                 "evidence": current, "round": version.review_round})
+            if decision == "reject":
+                _finish_stage(session, version, "failed", f"Rejected by {user.username} ({role}): {comment}")
+                _set_state(session, model, version, State.REJECTED, actor=user.username,
+                           reason=f"rejected by {user.username} ({role}): {comment}")
+            elif not missing_roles(session, version):
+                _finish_stage(session, version, "passed", "Every required role approved.")
+                _set_state(session, model, version, State.APPROVED, actor=user.username,
+                           reason="every required role approved")
+            return _status(session, m, version)
+
+    def refresh(self, model: str, number: int, *, actor: str = "greenlight") -> SignOffStatus:
+        """Send an approved version back for review when an approval expired or was voided."""
+        with self.db.write() as session:
+            m, version = _locate(session, model, number, lock=True)
+            if version.state == State.APPROVED:
+                missing = missing_roles(session, version)
+                if missing:
+                    void = [j for j in judged_signoffs(session, version) if not j.valid and j.row.role in missing]
+                    why = void[0].void_reason if void else "an approval no longer counts"
+                    version.review_round += 1
+                    _start_review(session, model, version, actor=actor,
+                                  reason=f"needs review again: the {missing[0]} approval is {why}")
+            return _status(session, m, version)
+
+    def refresh_all(self, *, actor: str = "greenlight") -> int:
+        """Refresh every approved version; returns how many went back for review."""
+        with self.db.read() as session:
+            approved = session.execute(select(ModelRow.name, VersionRow.number).join(
+                VersionRow, VersionRow.model_id == ModelRow.id).where(VersionRow.state == State.APPROVED)).all()
+        return sum(self.refresh(name, number, actor=actor).state == State.AWAITING_SIGNOFF for name, number in approved)
+
+    def awaiting(self) -> list[SignOffStatus]:
+        """Every version awaiting sign-off, longest-waiting first."""
+        with self.db.read() as session:
+            rows = session.execute(select(ModelRow, VersionRow).join(VersionRow, VersionRow.model_id == ModelRow.id)
+                                   .where(VersionRow.state == State.AWAITING_SIGNOFF)
+                                   .order_by(VersionRow.review_requested_at, VersionRow.id)).all()
+            return [_status(session, m, v) for m, v in rows]
+
+    def inbox(self, user: User) -> list[InboxItem]:
+        """Versions waiting for a role ``user`` holds, which they may sign and have not yet."""
+        items = []
+        for status in self.awaiting():
+            if status.author == user.username or any(s.username == user.username and s.valid for s in status.signoffs):
+                continue
+            roles = tuple(r for r in status.missing_roles if user.has_role(r))
+            if roles and not user.disabled:
+                items.append(InboxItem(model=status.model, title=status.title, version=status.version,
+                                       author=status.author, risk_tier="", roles=roles,
+                                       waiting_since=status.requested_at))
+        return items
+
+    def close_condition(self, condition_id: int, *, user: User, note: str) -> Condition:
+        """Close an open condition: by someone holding the role that set it, or an admin."""
+        note = (note or "").strip()
+        if not note:
+            raise InvalidData("Say how the condition was met: the note is required.", code="note_required")
+        with self.db.write() as session:
+            row = session.get(ConditionRow, condition_id)
+            if row is None:
+                raise NotFound(f"There is no condition {condition_id}.")
+            signoff = session.get(SignOffRow, row.signoff_id)
+            version = session.get(VersionRow, row.version_id)
+            model = session.get(ModelRow, version.model_id)
+            actor = _current_user(session, user)
+            if actor.disabled or not (actor.has_role(signoff.role) or actor.has_role("admin")):
+                raise PermissionDenied(f"Only someone holding the role '{signoff.role}' or an admin can close "
+                                       "this condition.")
+            if actor.username == version.author:
+                raise PermissionDenied("The author of a version cannot close its conditions (four-eyes rule).")
+            if row.closed_at is not None:
+                raise Conflict(f"Condition {condition_id} was already closed by {row.closed_by}.")
+            row.closed_by, row.closed_at, row.close_note = actor.username, utcnow(), note
+            audit.append(session=session, actor=actor.username, action="condition.closed", model=model.name,
+                         version=version.number, detail={"condition": condition_id, "text": row.text, "note": note})
+            return _condition(model.name, version.number, row)

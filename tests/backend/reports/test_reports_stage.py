@@ -1,0 +1,133 @@
+"""The reports stage in the real pipeline: stored artifacts, read helpers, model card, bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import textwrap
+
+import pytest
+
+from backend.pipeline import run_pipeline
+from backend.reports import load_model_card, load_reports, load_test_scores, threshold_whatif
+from tests.factories import LOGISTIC_FACTORY, synthetic_classification, write_spec
+
+ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "section", "p", "table", "thead",
+                "tbody", "tr", "th", "td", "ul", "li", "footer"}
+DUMMY_FACTORY = textwrap.dedent("""\
+    from sklearn.dummy import DummyClassifier
+
+    def build():
+        return DummyClassifier(strategy="prior")  # takes the raw columns, text and all
+""")
+
+
+def _hand_made(tmp_path, *, sensitive='["region"]', train_rows=800, test_rows=300, factory=LOGISTIC_FACTORY,
+               edit=None):
+    folder = tmp_path / "churn"
+    spec = write_spec(folder, name="churn-model", sensitive=sensitive)
+    train, test = synthetic_classification(train_rows), synthetic_classification(test_rows, seed=5)
+    if edit:
+        train, test = edit(train), edit(test)
+    train.to_csv(folder / "train.csv", index=False)
+    test.to_csv(folder / "test.csv", index=False)
+    (folder / "model.py").write_text(factory)
+    return spec
+
+
+def _reports_stage(app, result):
+    stage = next(s for s in result.stages if s.stage == "reports")
+    return stage, load_reports(app, result.model, result.version)
+
+
+def test_reports_are_stored_and_read_back_with_their_hashes(app, tmp_path):
+    spec = _hand_made(tmp_path)
+    result = run_pipeline(app, spec, author="kim")
+    assert result.passed, result.reason
+    assert app.registry.get_version("churn-model", 1).state == "awaiting_signoff"
+    stage, reports = _reports_stage(app, result)
+    refs = {a.kind: a for a in app.registry.list_artifacts("churn-model", 1)}
+    assert reports.complete and reports.has_test_scores
+    assert reports.fairness_sha256 == refs["fairness_report"].sha256 == stage.evidence["fairness"]["artifact"]["sha256"]
+    assert reports.explainability_sha256 == refs["explainability_report"].sha256
+    assert reports.model_card_sha256 == {"markdown": refs["model_card_md"].sha256, "html": refs["model_card_html"].sha256}
+    assert reports.fairness["model"] == "churn-model" and reports.fairness["version"] == 1
+    assert [f["feature"] for f in reports.fairness["features"]] == ["region"]
+    assert reports.explainability["explainer"] == "LinearExplainer"
+    assert stage.messages[:len(reports.fairness["summary"])] == reports.fairness["summary"]
+
+    scores = load_test_scores(app, "churn-model", 1)
+    assert list(scores.columns) == ["y_true", "score", "sensitive:region", "group:region"]
+    assert len(scores) == 300
+    whatif = threshold_whatif(scores, [0.5], sensitive="region")
+    by_group = {g["group"]: g for g in reports.fairness["features"][0]["groups"]}
+    for _, row in whatif[whatif["group"] != "Everyone"].iterrows():
+        assert row["selection_rate"] == pytest.approx(by_group[row["group"]]["selection_rate"]["value"])
+
+    card = load_model_card(app, "churn-model", 1, "html")
+    assert card.sha256 == hashlib.sha256(card.content).hexdigest() == refs["model_card_html"].sha256
+    assert card.filename == "churn-model-v1-model-card.html" and card.mime == "text/html"
+
+
+def test_model_card_escapes_every_user_text_and_stands_alone(sqlite_app, tmp_path):
+    def hostile(frame):
+        frame["region"] = frame["region"].replace({"north": "<i>north</i>"})
+        return frame
+
+    spec = _hand_made(tmp_path, edit=hostile)
+    text = spec.read_text().replace('description = "A model made by the tests."',
+                                    'description = "<script>alert(\'x\')</script> & <b>friends</b>"')
+    spec.write_text(text)
+    result = run_pipeline(sqlite_app, spec, author="<img src=x onerror=alert(1)>")
+    assert result.passed, result.reason
+    page = load_model_card(sqlite_app, "churn-model", 1, "html").content.decode()
+    markdown = load_model_card(sqlite_app, "churn-model", 1, "markdown").content.decode()
+    assert set(re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", page)) <= ALLOWED_TAGS
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;friends&lt;/b&gt;" in page
+    assert "&lt;i&gt;north&lt;/i&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script" not in markdown and "<i>" not in markdown and "&lt;i&gt;north&lt;/i&gt;" in markdown
+    for heading in ("Purpose", "Data", "Metrics", "Fairness", "Explainability", "Limitations"):
+        assert f"<h2>{heading}</h2>" in page and f"## {heading}" in markdown
+
+
+def test_sensitive_feature_that_is_not_a_column(sqlite_app, tmp_path):
+    spec = _hand_made(tmp_path, sensitive='["region", "zip_code"]')
+    result = run_pipeline(sqlite_app, spec, author="kim")
+    assert result.passed, result.reason
+    stage, reports = _reports_stage(sqlite_app, result)
+    assert [f["feature"] for f in reports.fairness["features"]] == ["region"]
+    assert "'zip_code' is not a column of the test data" in reports.fairness["not_computed"][0]["reason"]
+    assert any("Not computed — sensitive feature 'zip_code'" in m for m in stage.messages)
+
+
+def test_sensitive_feature_with_a_single_value(sqlite_app, tmp_path):
+    spec = _hand_made(tmp_path, sensitive='["country", "region"]', edit=lambda f: f.assign(country="DE"))
+    result = run_pipeline(sqlite_app, spec, author="kim")
+    assert result.passed, result.reason
+    _, reports = _reports_stage(sqlite_app, result)
+    assert [f["feature"] for f in reports.fairness["features"]] == ["region"]
+    assert reports.fairness["not_computed"][0]["reason"] == (
+        "The sensitive feature 'country' has a single value ('DE') in the test data, so there are no groups to compare.")
+
+
+def test_test_set_smaller_than_the_minimum_group_size(sqlite_app, tmp_path):
+    spec = _hand_made(tmp_path, test_rows=24)
+    result = run_pipeline(sqlite_app, spec, author="kim")
+    stage, reports = _reports_stage(sqlite_app, result)
+    assert stage.status == "passed"
+    assert "The test set has 24 rows, fewer than the minimum group size of 30" in \
+        reports.fairness["not_computed"][0]["reason"]
+    assert {c["verdict"] for f in reports.fairness["features"] for c in f["checks"]} == {"insufficient_evidence"}
+    assert reports.explainability["explainer"] == "LinearExplainer"  # the rest is still written
+
+
+def test_model_no_explainer_supports(sqlite_app, tmp_path):
+    spec = _hand_made(tmp_path, factory=DUMMY_FACTORY)
+    result = run_pipeline(sqlite_app, spec, author="kim")
+    stage, reports = _reports_stage(sqlite_app, result)
+    assert stage.status == "passed"
+    assert reports.explainability["explainer"] is None
+    assert reports.explainability["not_computed"][0]["reason"].startswith(
+        "No explainer supports DummyClassifier as built: it receives text columns (region)")
+    assert reports.fairness["features"][0]["feature"] == "region"  # fairness is still reported
+    assert stage.evidence["explainability"]["explainer"] is None

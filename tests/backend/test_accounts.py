@@ -1,0 +1,92 @@
+"""Accounts: argon2 hashes, roles, disabling, and who may manage them."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.accounts import operator
+from backend.errors import Conflict, InvalidData, NotFound, PermissionDenied
+from backend.permissions import can, require
+from tests.factories import add_user
+
+
+def test_add_and_authenticate(app):
+    user = add_user(app, "bea", "business_owner", email="Bea@Example.com")
+    assert user.roles == ("business_owner",) and user.email == "bea@example.com"
+    assert app.accounts.authenticate("bea", "correct horse battery").username == "bea"
+    assert app.accounts.find_by_email("BEA@example.com").username == "bea"
+    with app.db.read() as session:
+        from sqlalchemy import text
+
+        stored = session.execute(text("SELECT password_hash FROM users WHERE username = 'bea'")).scalar_one()
+    assert stored.startswith("$argon2") and "correct horse" not in stored
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(app):
+    add_user(app, "bea", "business_owner")
+    for username, password in (("bea", "wrong password!"), ("nobody", "correct horse battery")):
+        with pytest.raises(PermissionDenied) as caught:
+            app.accounts.authenticate(username, password)
+        assert caught.value.message == "Wrong user name or password." and caught.value.code == "login_failed"
+
+
+def test_disabled_account_cannot_sign_in(app):
+    add_user(app, "ada", "admin")
+    add_user(app, "bea", "business_owner")
+    admin = app.accounts.get_user("ada")
+    app.accounts.set_disabled("bea", True, actor=admin)
+    with pytest.raises(PermissionDenied, match="is disabled"):
+        app.accounts.authenticate("bea", "correct horse battery")
+    with pytest.raises(PermissionDenied, match="your own account"):
+        app.accounts.set_disabled("ada", True, actor=admin)
+
+
+def test_only_admins_manage_accounts(app):
+    add_user(app, "dana", "data_scientist")
+    dana = app.accounts.get_user("dana")
+    with pytest.raises(PermissionDenied, match="needs one of the roles admin"):
+        app.accounts.add_user("eve", "long enough password", ["admin"], actor=dana)
+    with pytest.raises(PermissionDenied):
+        app.accounts.set_roles("dana", ["admin"], actor=dana)
+    assert app.accounts.get_user("dana").roles == ("data_scientist",)
+
+
+def test_set_roles_and_audit(app):
+    add_user(app, "rick", "viewer")
+    app.accounts.set_roles("rick", ["risk", "compliance"], actor=operator())
+    assert app.accounts.get_user("rick").roles == ("risk", "compliance")
+    entries = app.registry.audit_log(action_prefix="account.")
+    assert [e.action for e in entries] == ["account.roles", "account.created"]
+    assert entries[0].detail == {"username": "rick", "from": ["viewer"], "to": ["risk", "compliance"]}
+
+
+def test_bad_account_input(app):
+    with pytest.raises(InvalidData, match="at least 10 characters"):
+        app.accounts.add_user("bea", "short", ["risk"], actor=operator())
+    with pytest.raises(InvalidData, match="at least one role"):
+        app.accounts.add_user("bea", "long enough password", [], actor=operator())
+    with pytest.raises(PermissionDenied, match="not a valid role name"):
+        app.accounts.add_user("bea", "long enough password", ["Risk Officer"], actor=operator())
+    with pytest.raises(InvalidData, match="user name uses letters"):
+        app.accounts.add_user("<b>x</b>", "long enough password", ["risk"], actor=operator())
+    add_user(app, "bea", "risk")
+    with pytest.raises(Conflict, match="already exists"):
+        add_user(app, "bea", "risk")
+    with pytest.raises(NotFound, match="no account named 'zed'"):
+        app.accounts.get_user("zed")
+
+
+def test_display_names_with_markup_are_stored_as_written(app):
+    user = app.accounts.add_user("mallory", "long enough password", ["viewer"], actor=operator(),
+                                 display_name="<img src=x onerror=alert(1)>")
+    assert app.accounts.get_user("mallory").display_name == "<img src=x onerror=alert(1)>" == user.display_name
+
+
+def test_permission_pairs(app):
+    viewer = add_user(app, "vic", "viewer")
+    scientist = add_user(app, "dana", "data_scientist")
+    assert can(viewer, "view") and not can(viewer, "run_pipeline")
+    assert can(scientist, "run_pipeline") and can(scientist, "deploy") and not can(scientist, "manage_users")
+    assert not can(None, "view")
+    with pytest.raises(PermissionDenied, match="Please sign in first"):
+        require(None, "view")
