@@ -1,0 +1,38 @@
+"""Portfolio overview: every model, where it stands, and what needs attention."""
+
+import streamlit as st
+
+from portal import components, data
+from portal.errors import errors_shown
+
+st.title("Model portfolio")
+st.caption("Every machine-learning model in Greenlight: what it is for, who owns it, and how far its "
+           "latest version got on the path to production.")
+
+PAGE_SIZE = 20
+
+with errors_shown():
+    models = data.list_models()
+    if not models:
+        components.empty_registry()
+        st.stop()
+
+    components.portfolio_summary(models)
+    st.divider()
+
+    search, group = st.columns([2, 1])
+    text = search.text_input("Find a model", placeholder="Name, title, owner or purpose")
+    chosen = group.selectbox("Show", list(components.GROUPS), format_func=components.GROUPS.get)
+    shown = components.filter_models(models, group=chosen, text=text)
+    if not shown:
+        st.info("No model matches. Clear the search or choose “All models”.")
+        st.stop()
+
+    pages = (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE
+    number = 1
+    if pages > 1:
+        number = st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, step=1)
+    first = (number - 1) * PAGE_SIZE
+    st.caption(f"Showing {first + 1}–{min(first + PAGE_SIZE, len(shown))} of {len(shown)} models, by name.")
+    for model in shown[first:first + PAGE_SIZE]:
+        components.model_card(model)

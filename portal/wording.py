@@ -1,0 +1,220 @@
+"""Plain words for what the registry stores: state and stage names, results, dates, sizes.
+
+Pure functions with no Streamlit in them, so the wording is the same on every page and easy
+to test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from backend.domain import ModelSummary
+from backend.metrics import METRICS, format_value
+from backend.stages import STAGE_EXPLANATIONS
+from backend.states import STATE_EXPLANATIONS, State
+
+__all__ = [
+    "STATE_LABELS",
+    "STATE_COLORS",
+    "state_label",
+    "state_explanation",
+    "stage_label",
+    "stage_explanation",
+    "PipelineResult",
+    "pipeline_result",
+    "failure_sentence",
+    "format_when",
+    "format_duration",
+    "STAGE_STATUS",
+    "stage_status",
+    "stage_took",
+    "format_bytes",
+    "metric_label",
+    "metric_explanation",
+    "metric_value",
+    "escape_markdown",
+]
+
+STATE_LABELS = {
+    State.REGISTERED: "Registered",
+    State.BUILT: "Built",
+    State.CHECKED: "Checked",
+    State.REPORTED: "Reported",
+    State.VALIDATED: "Validated",
+    State.AWAITING_SIGNOFF: "Awaiting sign-off",
+    State.APPROVED: "Approved",
+    State.CANARY: "Canary",
+    State.PRODUCTION: "In production",
+    State.RETIRED: "Retired",
+    State.FAILED: "Failed",
+    State.REJECTED: "Rejected",
+    State.ROLLED_BACK: "Rolled back",
+}
+
+#: One colour per state, used by the timeline and the badges: greens for good news, blues
+#: for "on its way", red and orange for stops, grey for the past.
+STATE_COLORS = {
+    State.REGISTERED: "#9ecae1",
+    State.BUILT: "#6baed6",
+    State.CHECKED: "#4292c6",
+    State.REPORTED: "#2171b5",
+    State.VALIDATED: "#74c476",
+    State.AWAITING_SIGNOFF: "#fdae6b",
+    State.APPROVED: "#41ab5d",
+    State.CANARY: "#238b45",
+    State.PRODUCTION: "#00441b",
+    State.RETIRED: "#bdbdbd",
+    State.FAILED: "#d62728",
+    State.REJECTED: "#e6550d",
+    State.ROLLED_BACK: "#a63603",
+}
+
+_BADGE_COLORS = {State.FAILED: "red", State.REJECTED: "orange", State.ROLLED_BACK: "orange",
+                 State.RETIRED: "gray", State.PRODUCTION: "green", State.CANARY: "green",
+                 State.APPROVED: "green", State.VALIDATED: "green", State.AWAITING_SIGNOFF: "orange"}
+
+_STAGE_LABELS = {
+    "build": "Build",
+    "smoke_checks": "Smoke checks",
+    "reports": "Fairness and explainability reports",
+    "test_validation": "Test-environment validation",
+    "manual_validation": "Sign-off by reviewers",
+    "signoff": "Sign-off",
+    "canary": "Canary",
+    "deployment": "Full deployment",
+}
+
+_IN_PROGRESS = {State.REGISTERED, State.BUILT, State.CHECKED, State.REPORTED}
+
+
+def state_label(state: str | None) -> str:
+    if state is None:
+        return "No version yet"
+    try:
+        return STATE_LABELS[State(state)]
+    except ValueError:
+        return state.replace("_", " ").capitalize()
+
+
+def state_explanation(state: str | None) -> str:
+    if state is None:
+        return "Nothing has been through the pipeline yet."
+    try:
+        return STATE_EXPLANATIONS[State(state)]
+    except ValueError:
+        return "A state this portal does not know yet."
+
+
+def state_badge_color(state: str | None) -> str:
+    try:
+        return _BADGE_COLORS.get(State(state), "blue") if state else "gray"
+    except ValueError:
+        return "gray"
+
+
+def stage_label(stage: str) -> str:
+    return _STAGE_LABELS.get(stage, stage.replace("_", " ").capitalize())
+
+
+def stage_explanation(stage: str) -> str:
+    return STAGE_EXPLANATIONS.get(stage, "")
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """The latest pipeline result of a model, as a business reader asks it: did it pass?"""
+
+    status: str  # passed | failed | running | none
+    headline: str
+    detail: str
+
+
+def failure_sentence(reason: str | None) -> str:
+    """``"test_validation: Failed the gate ..."`` → ``"Stopped at test-environment validation. Failed the gate ..."``."""
+    if not reason:
+        return "Stopped, with no reason recorded."
+    stage, sep, rest = reason.partition(": ")
+    if sep and stage in _STAGE_LABELS:
+        return f"Stopped at {stage_label(stage).lower()}. {rest}"
+    return reason
+
+
+def pipeline_result(model: ModelSummary) -> PipelineResult:
+    state = model.latest_state
+    if state is None:
+        return PipelineResult("none", "No pipeline run yet", "Run the pipeline to register a first version.")
+    if state == State.FAILED:
+        return PipelineResult("failed", f"Failed (version {model.latest_version})",
+                              failure_sentence(model.latest_failure_reason))
+    if state in _IN_PROGRESS:
+        return PipelineResult("running", f"In progress (version {model.latest_version})",
+                              "The pipeline is still checking this version, or stopped before finishing.")
+    return PipelineResult("passed", f"Passed (version {model.latest_version})",
+                          "Every automatic check of the pipeline passed.")
+
+
+def format_when(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    return moment.strftime("%d %b %Y, %H:%M UTC")
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "still running"
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+#: How each stage status reads, with the icon its section shows.
+STAGE_STATUS = {
+    "passed": ("✔ Passed", ":material/check_circle:"),
+    "failed": ("✘ Failed", ":material/cancel:"),
+    "running": ("… Running", ":material/pending:"),
+    "waiting": ("… Waiting for people", ":material/hourglass_top:"),
+}
+
+
+def stage_status(status: str) -> tuple[str, str]:
+    return STAGE_STATUS.get(status, (status.replace("_", " ").capitalize(), ":material/pending:"))
+
+
+def stage_took(status: str, seconds: float | None) -> str:
+    """How long a stage took, or what it is still doing."""
+    if seconds is not None:
+        return format_duration(seconds)
+    return "still waiting" if status == "waiting" else "still running"
+
+
+def format_bytes(size: int) -> str:
+    if size < 1_000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size / 1e3:.1f} kB"
+    return f"{size / 1e6:.1f} MB"
+
+
+def metric_label(name: str) -> str:
+    info = METRICS.get(name)
+    return info.label if info else name
+
+
+def metric_explanation(name: str) -> str:
+    info = METRICS.get(name)
+    return info.explanation if info else ""
+
+
+def metric_value(name: str, value: float | None) -> str:
+    return format_value(name, value)
+
+
+def escape_markdown(text: str) -> str:
+    """User text shown inside Markdown renders as typed, not as formatting."""
+    for char in "\\`*_[]<>|~$#":
+        text = text.replace(char, "\\" + char)
+    return text

@@ -1,0 +1,371 @@
+"""The portal's pages, run with Streamlit's AppTest against the real demo registry.
+
+Each test checks what a reader would check on screen: the words, the tables, the links.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from backend.app import App
+from backend.metrics import METRICS
+from backend.registry import ModelInfo
+from backend.states import STATE_EXPLANATIONS, State
+from portal.errors import UNEXPECTED_MESSAGE
+from portal.wording import state_label
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRY = ROOT / "portal" / "app.py"
+PAGES = ["../pages/overview.py", "../pages/model.py"]
+# The first run imports the pipeline's stage explanations (and with them scikit-learn).
+TIMEOUT = 60
+
+
+def open_page(page: str | None = None, **query: str) -> AppTest:
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.query_params.update(query)
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def demo(demo_settings) -> SimpleNamespace:
+    """What the registry holds for the demo, to check the pages against (the demo grows)."""
+    app = App.open(demo_settings)
+    try:
+        models = {m.name: m for m in app.registry.list_models()}
+        versions = {name: app.registry.list_versions(name).versions for name in models}
+    finally:
+        app.close()
+    assert set(models) == {"credit-risk", "income-propensity"}
+    return SimpleNamespace(models=models, versions=versions)
+
+
+def tables(at: AppTest) -> list:
+    return [d.value for d in at.dataframe]
+
+
+def visible_text(at: AppTest) -> str:
+    """Everything a reader can read on the page, tables included, as one string."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success",
+                 "code", "metric"):
+        for element in at.get(kind):
+            parts.append(str(element.value))
+            parts.append(str(getattr(element, "label", "") or ""))
+    parts += [e.label for e in at.expander]
+    parts += [t.to_string() for t in tables(at)]
+    return "\n".join(parts)
+
+
+def table_with(at: AppTest, column: str):
+    found = [t for t in tables(at) if column in t.columns]
+    assert found, f"no table with a '{column}' column"
+    return found
+
+
+# -- every page, no exception ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_every_page_renders_on_the_demo(demo_settings, page):
+    at = open_page(page)
+    assert not at.exception
+    # The only red box allowed is a failed version's reason, which is data, not a page error.
+    assert all(e.value.startswith("**Why version") for e in at.error), [e.value for e in at.error]
+    assert at.title, "the page has no title"
+
+
+# -- overview ----------------------------------------------------------------------------------
+
+
+def test_overview_lists_each_model_with_purpose_owner_and_status(demo):
+    at = open_page()
+    text = visible_text(at)
+    markdown = [m.value for m in at.markdown]
+    for title, owner, tier in (("Consumer credit risk", "retail-credit", "high"),
+                               ("Premium offer propensity", "marketing-analytics", "medium")):
+        assert title in text
+        assert f"owner: {owner}" in text and f"risk tier: {tier}" in text
+    assert "Estimates the chance that a consumer loan applicant will not repay" in text
+    for model in demo.models.values():
+        latest = [m for m in markdown if m.startswith(f"**Latest version:** version {model.latest_version} ")]
+        assert any(f"-badge[{state_label(model.latest_state)}]" in m for m in latest), model.name
+        assert STATE_EXPLANATIONS[State(model.latest_state)] in text
+        production = f"version {model.production_version}" if model.production_version else "none yet"
+        assert f"**In production:** {production}" in markdown
+    # credit-risk v3 failed a gate; every income-propensity version passed the pipeline's checks.
+    assert "**Latest pipeline result:** :red[Failed (version 3)]" in markdown
+    assert "**Latest pipeline result:** :green[Passed (version 3)]" in markdown
+    assert re.search(r"Stopped at test-environment validation\..*ROC AUC is 0\.\d+, below the minimum of 0\.750", text)
+
+
+def test_overview_summary_explains_every_number(demo):
+    at = open_page()
+    figures = {m.label: m.value for m in at.metric}
+    states = [m.latest_state for m in demo.models.values()]
+    stopped = {"failed", "rejected", "rolled_back"}
+    assert figures == {
+        "Models": "2",
+        "In production": str(sum(m.production_version is not None for m in demo.models.values())),
+        "On its way": str(sum(s not in stopped | {"production", "retired"} for s in states)),
+        "Needs attention": str(sum(s in stopped for s in states)),
+    }
+    assert figures["Needs attention"] == "1", "credit-risk v3 failed"
+    captions = [c.value for c in at.caption]
+    for phrase in ("Models registered in Greenlight", "serving all live traffic", "still being checked",
+                   "was stopped"):
+        assert any(phrase in c for c in captions), phrase
+
+
+def test_overview_links_each_model_to_its_page(demo_settings):
+    links = open_page().get("page_link")
+    targets = {link.proto.query_string: link.proto.page for link in links}
+    assert targets == {"model=credit-risk": "model", "model=income-propensity": "model"}
+
+
+def test_overview_filter_shows_only_models_needing_attention(demo):
+    at = open_page()
+    at.selectbox[0].select("attention").run()
+    text = visible_text(at)
+    assert "Consumer credit risk" in text and "Premium offer propensity" not in text
+    at.selectbox[0].select("production").run()
+    in_production = [m.title for m in demo.models.values() if m.production_version is not None]
+    if in_production:
+        assert [t.value for t in at.markdown if t.value.startswith("#### ")] == [f"#### {t}" for t in in_production]
+    else:
+        assert "No model matches" in visible_text(at)
+
+
+def test_overview_search_finds_a_model_by_owner(demo_settings):
+    at = open_page()
+    at.text_input[0].input("marketing").run()
+    text = visible_text(at)
+    assert "Premium offer propensity" in text and "Consumer credit risk" not in text
+
+
+# -- model page -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["credit-risk", "income-propensity"])
+def test_model_page_shows_version_history_table_and_timeline(demo, model):
+    at = open_page("../pages/model.py", model=model)
+    history = table_with(at, "Version")[0]
+    assert list(history["Version"]) == ["v3", "v2", "v1"]
+    assert list(history["State"]) == [state_label(v.state) for v in demo.versions[model]]
+    assert list(history["What it means"]) == [STATE_EXPLANATIONS[State(v.state)] for v in demo.versions[model]]
+    assert list(history["Author"]) == ["dana"] * 3
+    assert len(at.get("vega_lite_chart")) == 2, "expected the timeline and the metrics chart"
+
+
+def test_credit_risk_v3_says_why_it_failed(demo_settings):
+    at = open_page("../pages/model.py", model="credit-risk")
+    assert at.selectbox[1].value == 3, "the latest version is shown by default"
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1
+    assert "Why version 3 stopped" in errors[0]
+    assert re.search(r"ROC AUC is 0\.\d+, below the minimum of 0\.750", errors[0])
+    gates = table_with(at, "Rule")[0]
+    failed = gates[gates["Result"].str.contains("Failed")]
+    assert set(failed["Rule"]) == {"ROC AUC at least 0.750", "Recall at least 0.300"}
+    stages = table_with(at, "Stage")[0]
+    assert list(stages["Stage"])[:2] == ["Build", "Smoke checks"]
+    assert list(stages["Stage"])[-1] == "Test-environment validation"
+    assert list(stages["Result"]) == ["✔ Passed"] * (len(stages) - 1) + ["✘ Failed"]
+    assert all(stages["Took"].str.endswith(" s"))
+    # The failed stage is open; the passed ones are folded away.
+    assert [e.proto.expanded for e in at.expander] == [False] * (len(stages) - 1) + [True]
+
+
+@pytest.mark.parametrize("model", ["credit-risk", "income-propensity"])
+def test_model_page_lists_every_stage_the_latest_version_went_through(demo_settings, model):
+    app = App.open(demo_settings)
+    try:
+        runs = app.registry.list_stage_runs(model, 3)
+    finally:
+        app.close()
+    at = open_page("../pages/model.py", model=model)
+    stages = table_with(at, "Stage")[0]
+    results = {"passed": "✔ Passed", "failed": "✘ Failed", "running": "… Running", "waiting": "… Waiting for people"}
+    assert list(stages["Result"]) == [results[r.status] for r in runs]
+    for took, run in zip(stages["Took"], runs, strict=True):
+        assert took.endswith(" s") if run.finished_at else took in ("still running", "still waiting")
+    assert all(stages["What the stage does"].str.len() > 20), "every stage is explained"
+
+
+@pytest.mark.parametrize("model", ["credit-risk", "income-propensity"])
+def test_model_page_explains_every_metric_it_shows(demo_settings, model):
+    at = open_page("../pages/model.py", model=model)
+    shown = set()
+    for table in table_with(at, "Measure"):
+        for label, explanation in zip(table["Measure"], table["What it means"], strict=True):
+            info = next(m for m in METRICS.values() if m.label == label)
+            assert explanation == info.explanation
+            shown.add(info.name)
+    app = App.open(demo_settings)
+    try:
+        latest = app.registry.get_version(model, 3)
+    finally:
+        app.close()
+    assert set(latest.metrics) <= shown, f"metrics without an explanation: {set(latest.metrics) - shown}"
+    # The key-measures chart (the primary metric and every gated one) explains its metrics too.
+    gated = {"roc_auc", *latest.policy["gates"]["min"], *latest.policy["gates"]["max"]}
+    assert len(gated) >= 3
+    markdown = "\n".join(m.value for m in at.markdown)
+    for name in gated:
+        assert f"**{METRICS[name].label}**: {METRICS[name].explanation}" in markdown
+
+
+def test_model_page_shows_lineage_and_artifact_hashes(demo_settings):
+    at = open_page("../pages/model.py", model="credit-risk", version="2")
+    app = App.open(demo_settings)
+    try:
+        version = app.registry.get_version("credit-risk", 2)
+        artifacts = app.registry.list_artifacts("credit-risk", 2)
+    finally:
+        app.close()
+    lineage = dict(zip(table_with(at, "Item")[0]["Item"], table_with(at, "Item")[0]["Value"], strict=True))
+    assert lineage["Author"] == "dana"
+    assert lineage["Spec hash"] == version.spec_hash and lineage["Data fingerprint"] == version.data_fingerprint
+    assert lineage["Git commit"] == (version.git_commit or "not recorded")
+    hashes = list(table_with(at, "SHA-256")[0]["SHA-256"])
+    assert hashes == [a.sha256 for a in artifacts] and {"model", "sample"} <= {a.kind for a in artifacts}
+    assert bool(at.error) == bool(version.failure_reason), "a red box only for a version that failed"
+
+
+def test_deep_link_opens_the_requested_model_and_version(demo):
+    at = open_page("../pages/model.py", model="income-propensity", version="1")
+    assert at.selectbox[0].value == "income-propensity"
+    assert at.selectbox[1].value == 1
+    assert at.title[0].value == "Premium offer propensity"
+    first = demo.versions["income-propensity"][-1]
+    assert any(m.value.startswith("**State:**") and f"-badge[{state_label(first.state)}]" in m.value
+               for m in at.markdown)
+
+
+def test_choosing_another_model_updates_the_link(demo_settings):
+    at = open_page("../pages/model.py", model="credit-risk", version="2")
+    at.selectbox[0].select("income-propensity").run()
+    assert not at.exception
+    assert at.query_params == {"model": "income-propensity"}, "the version of the other model must be dropped"
+    assert at.title[0].value == "Premium offer propensity"
+    at.selectbox[1].select(2).run()
+    assert at.query_params == {"model": "income-propensity", "version": "2"}
+    assert at.selectbox[1].value == 2
+
+
+def test_unknown_model_gets_a_readable_message(demo_settings):
+    at = open_page("../pages/model.py", model="no-such-model")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["There is no model named 'no-such-model'. Choose a model from the list above."]
+    assert at.selectbox[0].value is None and set(at.selectbox[0].options) == {
+        "Consumer credit risk (credit-risk)", "Premium offer propensity (income-propensity)"}
+
+
+@pytest.mark.parametrize(("version", "message"), [
+    ("99", "Model 'credit-risk' has no version 99."),
+    ("latest", "'latest' is not a version number."),
+])
+def test_unknown_version_gets_a_readable_message(demo_settings, version, message):
+    at = open_page("../pages/model.py", model="credit-risk", version=version)
+    assert not at.exception
+    assert [e.value for e in at.error] == [f"{message} Choose a version from the list."]
+    assert "Version history" in visible_text(at), "the rest of the page still helps"
+
+
+# -- empty registry, odd registries, unexpected errors ---------------------------------------
+
+
+@pytest.fixture
+def registry_env(sqlite_app, monkeypatch) -> App:
+    settings = sqlite_app.settings
+    monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
+    monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
+    monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
+    return sqlite_app
+
+
+@pytest.mark.parametrize("page", [None, "../pages/model.py"])
+def test_empty_registry_explains_how_to_add_a_model(registry_env, page):
+    at = open_page(page)
+    assert not at.error
+    assert "There are no models in Greenlight yet" in at.info[0].value
+    assert [c.value for c in at.code] == ["greenlight pipeline run path/to/greenlight.toml", "greenlight demo"]
+
+
+def test_running_and_crashed_stages_read_well(registry_env):
+    registry = registry_env.registry
+    registry.upsert_model(ModelInfo(name="hand-made", title="Hand-made model", description="Made by a test.",
+                                    owner="tests", risk_tier="low", task="classification"), actor="tester")
+    registry.create_version("hand-made", author="tester")
+    run_id = registry.start_stage("hand-made", 1, "build")
+    registry.finish_stage(run_id, status="failed", messages=["Unexpected error: KeyError: 'secret'"],
+                          evidence={"error_code": "unexpected",
+                                    "traceback": "Traceback (most recent call last):\n  KeyError: 'secret'"})
+    registry.transition("hand-made", 1, State.FAILED, actor="tester", reason="build: Unexpected error: KeyError")
+    registry.create_version("hand-made", author="tester")
+    registry.start_stage("hand-made", 2, "build")
+
+    at = open_page("../pages/model.py", model="hand-made")
+    stages = table_with(at, "Stage")[0]
+    assert list(stages["Result"]) == ["… Running"] and list(stages["Took"]) == ["still running"]
+    assert any("No version has been measured yet" in i.value for i in at.info)
+
+    at = open_page("../pages/model.py", model="hand-made", version="1")
+    text = visible_text(at)
+    assert "Why version 1 stopped" in text and "Stopped at build." in text
+    assert "An unexpected error stopped this stage" in text
+    assert "Traceback" not in text
+
+
+def test_an_unexpected_error_shows_a_calm_message_without_details(demo_settings, monkeypatch):
+    import portal.data
+
+    def broken() -> list:
+        raise RuntimeError("connection string postgres://admin:hunter2@db")
+
+    monkeypatch.setattr(portal.data, "list_models", broken)
+    for page in (None, "../pages/model.py"):
+        at = open_page(page)
+        assert not at.exception
+        assert [e.value for e in at.error] == [UNEXPECTED_MESSAGE]
+        assert "hunter2" not in visible_text(at)
+
+
+# -- layering ----------------------------------------------------------------------------------
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_imports_go_one_way_and_no_html_is_injected():
+    page_files = sorted((ROOT / "pages").glob("*.py"))
+    portal_files = sorted((ROOT / "portal").glob("*.py"))
+    assert page_files and portal_files
+    for path in page_files:
+        imports = _imports(path)
+        assert not {i for i in imports if i.startswith(("sqlalchemy", "backend.db", "backend.registry"))}, path
+    for path in portal_files:
+        assert not {i for i in _imports(path) if i.startswith(("sqlalchemy", "backend.db"))}, path
+    for path in sorted((ROOT / "backend").rglob("*.py")):
+        assert not {i for i in _imports(path) if i.startswith("streamlit")}, path
+    for path in page_files + portal_files:
+        assert "unsafe_allow_html" not in path.read_text(), path
+        assert len(path.read_text().splitlines()) <= 400, f"{path} is past 400 lines: split it"
