@@ -3,10 +3,12 @@
 import streamlit as st
 
 from backend.errors import NotFound
-from portal import components, data, model_view
+from portal import auth, components, data, model_view
 from portal.errors import errors_shown, show_error
 from portal.query import url_selectbox
 from portal.wording import state_label
+
+user = auth.require_user()
 
 with errors_shown():
     models = data.list_models()

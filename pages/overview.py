@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from portal import components, data
+from portal import auth, components, data
 from portal.errors import errors_shown
+
+user = auth.require_user()
 
 st.title("Model portfolio")
 st.caption("Every machine-learning model in Greenlight: what it is for, who owns it, and how far its "

@@ -1,7 +1,9 @@
 """The portal's entry point: ``streamlit run portal/app.py``.
 
-It sets the page up, lists the pages with ``st.navigation`` and runs the one the URL asks
-for. The pages live in ``pages/`` beside this folder, which keeps Streamlit out of its old
+It sets the page up, works out who is signed in, lists the pages that person may open with
+``st.navigation`` and runs the one the URL asks for. Someone not signed in gets the sign-in
+form on whatever page they asked for (each page guards itself), so deep links survive it.
+The pages live in ``pages/`` beside this folder, which keeps Streamlit out of its old
 folder-based multipage mode.
 """
 
@@ -9,14 +11,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from portal.navigation import MODEL_PAGE, OVERVIEW_PAGE
+from portal import auth
+from portal.errors import errors_shown
+from portal.navigation import pages_for
 
 st.set_page_config(page_title="Greenlight", page_icon=":material/traffic:", layout="wide")
 
-pages = [
-    st.Page(OVERVIEW_PAGE, title="Portfolio", icon=":material/dashboard:", default=True),
-    st.Page(MODEL_PAGE, title="Model details", icon=":material/timeline:"),
-]
-page = st.navigation(pages, position="top")
+user = None
+with errors_shown():
+    user = auth.current_user()
 
+page = st.navigation(pages_for(user), position="top" if user else "hidden")
+if user is not None:
+    with st.sidebar:
+        st.markdown(f"**{user.display_name}**")
+        st.caption("Roles: " + ", ".join(role.replace("_", " ") for role in user.roles))
+        if st.button("Sign out", icon=":material/logout:"):
+            auth.sign_out()
+            st.rerun()
 page.run()

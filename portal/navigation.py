@@ -1,9 +1,31 @@
-"""Where the page scripts live, relative to the entry point ``portal/app.py``.
+"""The portal's pages, and which of them each person sees in the menu.
 
-``st.Page`` and ``st.page_link`` both resolve these paths against the entry point's folder.
+Paths are relative to the entry point ``portal/app.py``; ``st.Page`` and ``st.page_link``
+both resolve them against its folder. A page missing from someone's menu still refuses
+them by itself (and the backend refuses the action): the menu is a courtesy.
 """
 
 from __future__ import annotations
 
+import streamlit as st
+
+from backend.domain import User
+
 OVERVIEW_PAGE = "../pages/overview.py"
 MODEL_PAGE = "../pages/model.py"
+
+# (path, title, icon, shown to: None = everyone signed in, else any of these roles)
+_PAGES: list[tuple[str, str, str, frozenset[str] | None]] = [
+    (OVERVIEW_PAGE, "Portfolio", ":material/dashboard:", None),
+    (MODEL_PAGE, "Model details", ":material/timeline:", None),
+]
+
+
+def pages_for(user: User | None) -> list:
+    """Every page (hidden ones included, so deep links resolve); the menu shows what ``user`` may use."""
+    pages = []
+    for i, (path, title, icon, roles) in enumerate(_PAGES):
+        visible = user is not None and (roles is None or bool(roles.intersection(user.roles)))
+        pages.append(st.Page(path, title=title, icon=icon, default=i == 0,
+                             visibility="visible" if visible else "hidden"))
+    return pages

@@ -121,6 +121,14 @@ def version_labels(env: dict[str, str], model: str) -> dict[int, str]:
         app.close()
 
 
+def sign_in(page, username: str = "bea") -> None:
+    """Fill in the sign-in form that stands in for any page until someone signs in."""
+    page.get_by_text("Sign in to Greenlight").wait_for()
+    page.get_by_role("textbox", name="User name").fill(username)
+    page.get_by_role("textbox", name="Password").fill(f"{username}-demo-password")
+    page.get_by_role("button", name="Sign in").click()
+
+
 def settled(page) -> None:
     """Wait until the script run that renders the page has finished."""
     page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
@@ -155,6 +163,7 @@ def expect(locator):
 
 def test_business_reader_goes_from_portfolio_to_a_failed_version(page, portal_url):
     page.goto(portal_url)
+    sign_in(page)
     page.get_by_text("Model portfolio").wait_for()
     settled(page)
     expect(page.get_by_role("heading", name="Consumer credit risk")).to_be_visible()
@@ -181,6 +190,7 @@ def test_business_reader_goes_from_portfolio_to_a_failed_version(page, portal_ur
 def test_deep_link_to_a_version_and_choosing_another(page, portal_url, demo_env):
     labels = version_labels(demo_env, "income-propensity")
     page.goto(f"{portal_url}/model?model=income-propensity&version=1")
+    sign_in(page)  # the deep link survives signing in
     page.get_by_role("heading", name="Premium offer propensity").wait_for()
     settled(page)
     version = page.get_by_role("combobox", name="Version")
@@ -195,6 +205,7 @@ def test_deep_link_to_a_version_and_choosing_another(page, portal_url, demo_env)
 
 def test_unknown_model_reads_as_a_message_not_a_crash(page, portal_url):
     page.goto(f"{portal_url}/model?model=no-such-model")
+    sign_in(page)
     page.get_by_text("There is no model named 'no-such-model'").wait_for()
     settled(page)
     content = page.content()

@@ -17,6 +17,7 @@ from backend.app import App
 from backend.metrics import METRICS
 from backend.registry import ModelInfo
 from backend.states import STATE_EXPLANATIONS, State
+from portal.auth import SESSION_KEY
 from portal.errors import UNEXPECTED_MESSAGE
 from portal.wording import state_label
 
@@ -27,8 +28,11 @@ PAGES = ["../pages/overview.py", "../pages/model.py"]
 TIMEOUT = 60
 
 
-def open_page(page: str | None = None, **query: str) -> AppTest:
+def open_page(page: str | None = None, *, user: str | None = "vic", **query: str) -> AppTest:
+    """Run the portal as ``user`` (signed in; None: nobody), optionally on ``page``."""
     at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
+    if user:
+        at.session_state[SESSION_KEY] = user
     at.run()
     if page:
         at.query_params.update(query)
@@ -288,6 +292,9 @@ def test_unknown_version_gets_a_readable_message(demo_settings, version, message
 
 @pytest.fixture
 def registry_env(sqlite_app, monkeypatch) -> App:
+    from tests.factories import add_user
+
+    add_user(sqlite_app, "vic", "viewer")
     settings = sqlite_app.settings
     monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
     monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
@@ -340,6 +347,44 @@ def test_an_unexpected_error_shows_a_calm_message_without_details(demo_settings,
         assert not at.exception
         assert [e.value for e in at.error] == [UNEXPECTED_MESSAGE]
         assert "hunter2" not in visible_text(at)
+
+
+# -- signing in --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", [None, "../pages/model.py"])
+def test_nobody_signed_in_sees_only_the_sign_in_form(demo_settings, page):
+    at = open_page(page, user=None, model="credit-risk")
+    assert [t.value for t in at.title] == ["Sign in to Greenlight"]
+    assert "Consumer credit risk" not in visible_text(at)
+    assert not at.dataframe
+
+
+def test_wrong_password_is_refused_and_the_right_one_signs_in(demo_settings):
+    at = open_page(user=None)
+    at.text_input[0].input("bea")
+    at.text_input[1].input("not her password")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["Wrong user name or password."]
+    assert SESSION_KEY not in at.session_state
+    at.text_input[1].input("bea-demo-password")
+    at.button[0].click().run()
+    assert at.session_state[SESSION_KEY] == "bea"
+    assert "Model portfolio" in [t.value for t in at.title]
+    assert "Bea Business-Owner" in [m.value.strip("*") for m in at.sidebar.markdown]
+
+
+def test_a_disabled_account_is_signed_out_at_once(demo_settings):
+    from backend.accounts import operator
+
+    app = App.open(demo_settings)
+    try:
+        app.accounts.set_disabled("vic", True, actor=operator())
+        at = open_page(user="vic")
+        assert [t.value for t in at.title] == ["Sign in to Greenlight"]
+    finally:
+        app.accounts.set_disabled("vic", False, actor=operator())
+        app.close()
 
 
 # -- layering ----------------------------------------------------------------------------------
