@@ -18,10 +18,8 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -31,12 +29,15 @@ sys.path.insert(0, str(ROOT))
 import logging  # noqa: E402
 
 import streamlit as st  # noqa: E402
+from _workspace import temporary_home  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from backend.accounts import operator  # noqa: E402
 from backend.app import App  # noqa: E402
 from backend.config import Settings  # noqa: E402
 from backend.registry import ModelInfo, Registry  # noqa: E402
 from backend.states import State  # noqa: E402
+from portal.auth import SESSION_KEY  # noqa: E402
 
 MODELS, VERSIONS = 200, 25
 WARMUP, REPEATS = 2, 15
@@ -168,14 +169,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the seeded registry and print where it is")
     args = parser.parse_args()
     _quiet_streamlit()
-    home = Path(tempfile.mkdtemp(prefix="greenlight-pages-bench-"))
-    os.environ["GREENLIGHT_HOME"] = str(home)
-    os.environ.pop("GREENLIGHT_DB_URL", None)
-    os.environ.pop("GREENLIGHT_ARTIFACTS", None)
-    try:
+    with temporary_home("greenlight-pages-bench-", keep=args.keep) as home:
         app = App.open(Settings.from_env())
         started = time.perf_counter()
         seed(app.registry)
+        # The pages need someone signed in; a viewer sees everything the bench renders.
+        app.accounts.add_user("bench-viewer", "bench-viewer-password", ["viewer"], actor=operator())
         summaries = app.registry.list_models()
         app.close()
         assert len(summaries) == MODELS and all(s.latest_version == VERSIONS for s in summaries)
@@ -184,6 +183,8 @@ def main() -> int:
         results = []
         overview = AppTest.from_file(str(ENTRY), default_timeout=60)
         model = AppTest.from_file(str(ENTRY), default_timeout=60)
+        for at in (overview, model):
+            at.session_state[SESSION_KEY] = "bench-viewer"
         model.run()
         model.query_params["model"] = "model-123"
         model.switch_page("../pages/model.py")
@@ -192,13 +193,8 @@ def main() -> int:
             results.append(report(f"Overview ({kind})", time_page(overview, cold=cold)))
             results.append(report(f"Model page ({kind})", time_page(model, cold=cold)))
         assert any("Bench model 123" in t.value for t in model.title), "the Model page did not show model-123"
+        assert any("Model portfolio" in t.value for t in overview.title), "the Overview did not render"
         return 0 if all(results) else 1
-    finally:
-        if args.keep:
-            print(f"kept {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.exit(main())

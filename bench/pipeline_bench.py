@@ -17,11 +17,11 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import shutil  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+from _workspace import temporary_app  # noqa: E402
 
 SPEC = Path(__file__).resolve().parents[1] / "examples" / "income-propensity" / "greenlight.toml"
 FACTORY = "model:build"
@@ -79,28 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", action="store_true", help="print each step inside the stages with its duration")
     args = parser.parse_args(argv)
 
-    home = Path(tempfile.mkdtemp(prefix="greenlight-bench-"))
-    for variable in ("GREENLIGHT_DB_URL", "GREENLIGHT_ARTIFACTS"):
-        os.environ.pop(variable, None)
-    os.environ["GREENLIGHT_HOME"] = str(home)
-    app = None
-    try:
-        from backend.app import App
-
-        app = App.open()
+    with temporary_app() as (app, home):
         print(f"Pipeline bench: {SPEC.parent.name} ({FACTORY}), {os.cpu_count()} CPUs, "
               f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, home {home}")
         first_ok, _ = run_once(app, "run 1 (nothing in production)", steps=args.steps)
+        second_ok = False
         if first_ok:
             name = app.registry.list_models()[0].name
             app.registry.move_alias(name, "production", 1, actor="bench", reason="bench: give run 2 a champion")
             second_ok, _ = run_once(app, "run 2 (version 1 in production: champion comparison)", steps=args.steps)
-        else:
-            second_ok = False
-    finally:
-        if app is not None:
-            app.close()
-        shutil.rmtree(home, ignore_errors=True)
     ok = first_ok and second_ok
     print("\npipeline bench:", "all targets met" if ok else "TARGET MISSED or run failed")
     return 0 if ok else 1

@@ -16,20 +16,17 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
 
+from _workspace import temporary_app  # noqa: E402
 from sqlalchemy import insert, text, update  # noqa: E402
 
 from backend.app import App  # noqa: E402
-from backend.config import Settings  # noqa: E402
 from backend.db.tables import AliasRow, AuditHeadRow, AuditRow, ModelRow, VersionRow  # noqa: E402
 from backend.db.types import utcnow  # noqa: E402
 
@@ -250,11 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--explain", action="store_true", help="print SQLite's query plans too")
     args = parser.parse_args(argv)
-    home = Path(tempfile.mkdtemp(prefix="greenlight-bench-"))
-    app = None
-    try:
-        settings = Settings(home=home, db_url=f"sqlite:///{home / 'greenlight.db'}", artifacts_dir=home / "artifacts")
-        app = App.open(settings)
+    with temporary_app() as (app, _home):
         started = time.perf_counter()
         seed(app)
         print(f"Registry bench: SQLite, seeded {MODELS:,} models and "
@@ -264,10 +257,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.explain:
             explain(app)
         ok = report(run(app))
-    finally:
-        if app is not None:
-            app.close()
-        shutil.rmtree(home, ignore_errors=True)
     print("\nregistry bench:", "all targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 

@@ -18,14 +18,13 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import shutil  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from _workspace import temporary_app  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 SPEC = ROOT / "examples" / "income-propensity" / "greenlight.toml"
 FACTORY = "model:build"
@@ -64,15 +63,7 @@ def run_once(app, label: str) -> bool:
 
 
 def main() -> int:
-    home = Path(tempfile.mkdtemp(prefix="greenlight-bench-"))
-    for variable in ("GREENLIGHT_DB_URL", "GREENLIGHT_ARTIFACTS"):
-        os.environ.pop(variable, None)
-    os.environ["GREENLIGHT_HOME"] = str(home)
-    app = None
-    try:
-        from backend.app import App
-
-        app = App.open()
+    with temporary_app() as (app, home):
         print(f"Reports bench: {SPEC.parent.name} ({FACTORY}), {os.cpu_count()} CPUs, "
               f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, home {home}")
         ok = run_once(app, "run 1 (nothing in production)")
@@ -80,10 +71,6 @@ def main() -> int:
             app.registry.move_alias("income-propensity", "production", 1, actor="bench",
                                     reason="bench: give run 2 a production version")
             ok = run_once(app, "run 2 (version 1 in production: its fairness on the same rows)")
-    finally:
-        if app is not None:
-            app.close()
-        shutil.rmtree(home, ignore_errors=True)
     print("\nreports bench:", "all targets met" if ok else "TARGET MISSED or run failed")
     return 0 if ok else 1
 

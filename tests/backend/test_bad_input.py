@@ -14,14 +14,6 @@ from tests.factories import credit_spec_dir
 
 
 @pytest.fixture
-def cli_env(settings, monkeypatch):
-    monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
-    monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
-    monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
-    return settings
-
-
-@pytest.fixture
 def earlier_version(app):
     """Something stored before the bad run: a version with an artifact and a stage run."""
     from tests.factories import make_model

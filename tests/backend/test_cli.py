@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import text
 
 from backend.cli import main
 from backend.db import Database
 from backend.pipeline import run_pipeline
 from tests.factories import credit_spec_dir, make_model
-
-
-@pytest.fixture
-def cli_env(settings, monkeypatch):
-    monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
-    monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
-    monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
-    return settings
 
 
 def _call(capsys, *args):

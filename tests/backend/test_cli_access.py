@@ -5,18 +5,8 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
-
 from backend.cli import main
 from tests.factories import add_user, validated_version
-
-
-@pytest.fixture
-def cli_env(settings, monkeypatch):
-    monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
-    monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
-    monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
-    return settings
 
 
 def _call(capsys, monkeypatch, *args, stdin: str = ""):

@@ -1,0 +1,14 @@
+"""Fixtures for the backend tests."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def cli_env(settings, monkeypatch):
+    """The CLI reads its settings from the environment: point it at this test's database."""
+    monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
+    monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
+    monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
+    return settings
