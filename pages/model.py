@@ -31,11 +31,21 @@ with errors_shown():
     summary = by_name[name]
     model_view.model_header(summary)
 
-    page = data.list_versions(name)
+    # Paging through a long history: "before" is the version number the page starts below.
+    before = st.session_state.setdefault("history_before", {}).get(name)
+    page = data.list_versions(name, before=before)
     if not page.versions:
         st.info("This model has no version yet. Run its pipeline to register one.")
         st.stop()
     model_view.history_section(page)
+    newer, older = st.columns(2)
+    if before is not None and newer.button("‹ Newer versions", key="history_newer"):
+        st.session_state["history_before"][name] = (
+            None if before + data.HISTORY_PAGE_SIZE > page.total else before + data.HISTORY_PAGE_SIZE)
+        st.rerun()
+    if page.next_before is not None and older.button("Older versions ›", key="history_older"):
+        st.session_state["history_before"][name] = page.next_before
+        st.rerun()
     model_view.metrics_section(page.versions, summary.task)
 
     st.header("One version in detail")

@@ -42,8 +42,9 @@ def model_header(model: ModelSummary) -> None:
 def history_section(page: VersionPage) -> None:
     st.header("Version history")
     shown = len(page.versions)
+    newest, oldest = page.versions[0].number, page.versions[-1].number
     note = (f"All {shown} versions, newest first." if shown == page.total else
-            f"The latest {shown} of {page.total} versions, newest first.")
+            f"Versions {newest} to {oldest} of {page.total}, newest first.")
     st.caption(f"Every version the pipeline registered, with where it stands now. {note} "
                "Hover over a dot for details.")
     st.altair_chart(charts.timeline_chart(page.versions), width="stretch")

@@ -414,3 +414,22 @@ def test_imports_go_one_way_and_no_html_is_injected():
     for path in page_files + portal_files:
         assert "unsafe_allow_html" not in path.read_text(), path
         assert len(path.read_text().splitlines()) <= 400, f"{path} is past 400 lines: split it"
+
+
+def test_long_history_pages_back_and_forth(registry_env):
+    from tests.factories import make_model
+
+    make_model(registry_env.registry, "long-history")
+    for _ in range(120):
+        registry_env.registry.create_version("long-history", author="tester")
+    at = open_page("../pages/model.py", model="long-history")
+    assert "Versions 120 to 71 of 120" in visible_text(at)
+    at.button(key="history_older").click().run()
+    assert "Versions 70 to 21 of 120" in visible_text(at)
+    at.button(key="history_older").click().run()
+    assert "Versions 20 to 1 of 120" in visible_text(at)
+    assert not [b for b in at.button if b.key == "history_older"]
+    at.button(key="history_newer").click().run()
+    assert "Versions 70 to 21 of 120" in visible_text(at)
+    at.button(key="history_newer").click().run()
+    assert "Versions 120 to 71 of 120" in visible_text(at)
