@@ -57,13 +57,18 @@ def _pick_cases(scores: np.ndarray, threshold: float, task: str) -> list[tuple[s
     return chosen
 
 
-def _case_title(kind: str, task: str, positive: str | None) -> str:
+def _case_title(kind: str, task: str, positive: str | None, score: float, threshold: float = 0.5) -> str:
     if task == "regression":
         return {"clearly_positive": "Highest prediction", "clearly_negative": "Lowest prediction",
                 "borderline": "Typical prediction"}[kind]
     label = f"'{positive}'" if positive else "positive"
-    return {"clearly_positive": f"Clear case predicted {label}", "clearly_negative": f"Clear case predicted not {label}",
-            "borderline": "Borderline case"}[kind]
+    if kind == "borderline":
+        return "Borderline case"
+    flagged = score >= threshold
+    # The highest score is not a "clear" case when the model flags nobody (and vice versa).
+    if kind == "clearly_positive":
+        return f"Clear case predicted {label}" if flagged else f"Highest score, still not predicted {label}"
+    return f"Clear case predicted not {label}" if not flagged else f"Lowest score, still predicted {label}"
 
 
 def _display(value: Any) -> str:
@@ -97,7 +102,7 @@ def _case(kind: str, row: int, folded: np.ndarray, features: list[str], X: pd.Da
         contributions.append({"feature": name, "value": _display(value), "effect": float(folded[j]),
                               "effect_points": points[position]})
     other = {"features": len(rest), "effect": float(folded[rest].sum()), "effect_points": float(sum(points[len(shown):]))}
-    return {"kind": kind, "title": _case_title(kind, task, positive), "row": int(row), "score": float(score),
+    return {"kind": kind, "title": _case_title(kind, task, positive, float(score)), "row": int(row), "score": float(score),
             "base_value": base, "base_score": _sigmoid(base) if units == "log-odds" else base,
             "output_value": base + float(folded.sum()), "contributions": contributions, "other": other}
 

@@ -63,7 +63,7 @@ def build_groups(sensitive: pd.DataFrame, features: Sequence[str], *, min_group_
 
 
 def _check(metric: str, bound: str, threshold: float, value: tuple[float, float, float],
-           groups: SensitiveGroups, counts: np.ndarray, min_size: int) -> dict[str, Any]:
+           groups: SensitiveGroups, counts: np.ndarray, min_size: int, uniform: str | None = None) -> dict[str, Any]:
     point, low, high = value
     info = METRICS[metric]
     limit = f"the {'minimum' if bound == 'min' else 'maximum'} of {threshold:.2f}"
@@ -75,6 +75,12 @@ def _check(metric: str, bound: str, threshold: float, value: tuple[float, float,
         verdict, reason = INSUFFICIENT, (
             f"Not enough evidence on {info.label.lower()} for {groups.feature}: the group '{name}' has {size} "
             f"{'person' if size == 1 else 'people'}{others}, fewer than the {min_size} the policy needs for a verdict.")
+    elif uniform is not None:
+        # Equal rates of zero are not fairness: a model that flags nobody treats everyone alike
+        # only because it decides nothing.
+        verdict, reason = INSUFFICIENT, (
+            f"{info.label} for {groups.feature} cannot be judged: the model flags {uniform} in every group at "
+            "this threshold, so its decisions cannot show whether it treats the groups alike.")
     elif not (np.isfinite(point) and np.isfinite(low) and np.isfinite(high)):
         verdict, reason = INSUFFICIENT, (
             f"{info.label} for {groups.feature} cannot be measured: a group has no positive (or no negative) "
@@ -89,8 +95,8 @@ def _check(metric: str, bound: str, threshold: float, value: tuple[float, float,
             side = "below" if bound == "min" else "above"
             verdict, reason = FAIL, f"{shown}, {side} {limit} set in the policy."
         else:
-            verdict, reason = INSUFFICIENT, (f"Not enough evidence: {shown}; the interval includes {limit}, so "
-                                             "the data cannot tell whether the model meets it.")
+            verdict, reason = INSUFFICIENT, (f"{shown}; the interval includes {limit}, so the data cannot "
+                                             "tell whether the model meets it.")
     return {"metric": metric, "label": info.label, "bound": bound, "threshold": threshold, "value": point,
             "low": low, "high": high, "verdict": verdict, "reason": reason}
 
@@ -119,11 +125,14 @@ def analyse_groups(groups: SensitiveGroups, *, task: str, y_true: np.ndarray, sc
     min_size = int(policy["min_group_size"])
     checks = []
     if task == "classification":
+        rates = np.asarray(stats.metrics["selection_rate"], dtype=np.float64)
+        rates = rates[np.isfinite(rates)]
+        uniform = "nobody" if len(rates) and np.all(rates == 0) else "everybody" if len(rates) and np.all(rates == 1) else None
         for bound in ("min", "max"):
             for metric, limit in sorted(policy.get(bound, {}).items()):
                 if metric in stats.disparities:
                     checks.append(_check(metric, bound, float(limit), stats.disparities[metric], groups,
-                                         stats.counts, min_size))
+                                         stats.counts, min_size, uniform))
     return {
         "feature": groups.feature,
         "kind": groups.kind,

@@ -25,10 +25,12 @@ def _finite(value: Any) -> bool:
 
 
 def _extremes(feature: dict[str, Any], metric: str) -> tuple[dict, dict] | None:
+    """The groups with the highest and lowest value; None when there is no gap to describe."""
     rows = [g for g in feature["groups"] if _finite(g[metric]["value"])]
     if len(rows) < 2:
         return None
-    return max(rows, key=lambda g: g[metric]["value"]), min(rows, key=lambda g: g[metric]["value"])
+    top, bottom = max(rows, key=lambda g: g[metric]["value"]), min(rows, key=lambda g: g[metric]["value"])
+    return None if top[metric]["value"] == bottom[metric]["value"] else (top, bottom)
 
 
 def _largest(features: list[dict[str, Any]], disparity: str) -> dict[str, Any] | None:
@@ -51,6 +53,10 @@ def _verdict_counts(features: list[dict[str, Any]]) -> str:
 def _selection_sentence(features: list[dict[str, Any]], positive: str) -> str | None:
     feature = _largest(features, "demographic_parity_difference")
     ends = _extremes(feature, "selection_rate") if feature else None
+    if feature and not ends and feature["groups"] and _finite(feature["groups"][0]["selection_rate"]["value"]):
+        rate = feature["groups"][0]["selection_rate"]["value"]
+        return (f"Every {feature['feature']} group is flagged as {positive} at the same rate, {percent(rate)}"
+                + (": the model flags nobody at this threshold." if rate == 0 else "."))
     if not ends:
         return None
     top, bottom = ends

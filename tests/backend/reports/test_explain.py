@@ -127,6 +127,14 @@ def test_additivity_error_is_measured_not_assumed(adult, adult_boosting, monkeyp
     assert not report["additivity"]["ok"]
 
 
+def test_case_titles_follow_the_decision_not_only_the_rank():
+    from backend.reports._explain import _case_title
+
+    assert _case_title("clearly_positive", "classification", "bad", 0.8) == "Clear case predicted 'bad'"
+    assert _case_title("clearly_positive", "classification", "bad", 0.47) == "Highest score, still not predicted 'bad'"
+    assert _case_title("clearly_negative", "classification", "bad", 0.6) == "Lowest score, still predicted 'bad'"
+
+
 def test_rows_beyond_the_cap_are_sampled_and_the_report_says_so(adult, adult_logistic):
     model, scores = adult_logistic
     report = explain_model(model, adult.test.X, scores, background=adult.train.X, row_cap=500)

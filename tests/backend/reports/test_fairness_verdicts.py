@@ -153,3 +153,15 @@ def test_summary_has_three_to_five_sentences(selection):
     report = fairness_report(y, scores, sensitive, features=["group"])
     assert 3 <= len(report["summary"]) <= 5
     assert all(s.endswith(".") for s in report["summary"])
+
+
+def test_a_model_that_flags_nobody_is_not_called_fair():
+    y, scores, sensitive = _population({"a": 3000, "b": 3000}, {"a": 0.0, "b": 0.0})
+    report = fairness_report(y, scores, sensitive, features=["group"])
+    checks = _checks(report)
+    for check in checks.values():
+        assert check["verdict"] == INSUFFICIENT
+        assert "flags nobody in every group" in check["reason"]
+    assert ("Every group group is flagged as positive at the same rate, 0%: the model flags nobody at this "
+            "threshold.") in report["summary"]
+    assert not any(" against " in sentence for sentence in report["summary"])
