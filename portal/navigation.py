@@ -13,11 +13,13 @@ from backend.domain import User
 
 OVERVIEW_PAGE = "../pages/overview.py"
 MODEL_PAGE = "../pages/model.py"
+REPORTS_PAGE = "../pages/reports.py"
 
 # (path, title, icon, shown to: None = everyone signed in, else any of these roles)
 _PAGES: list[tuple[str, str, str, frozenset[str] | None]] = [
     (OVERVIEW_PAGE, "Portfolio", ":material/dashboard:", None),
     (MODEL_PAGE, "Model details", ":material/timeline:", None),
+    (REPORTS_PAGE, "Reports", ":material/balance:", None),
 ]
 
 
