@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from portal import auth
+from backend.permissions import BUILTIN_ROLES
+from portal import auth, signoff_data
 from portal.errors import errors_shown
-from portal.navigation import pages_for
+from portal.navigation import INBOX_PAGE, pages_for
+from portal.wording import escape_markdown
 
 st.set_page_config(page_title="Greenlight", page_icon=":material/traffic:", layout="wide")
 
@@ -24,8 +26,13 @@ with errors_shown():
 page = st.navigation(pages_for(user), position="top" if user else "hidden")
 if user is not None:
     with st.sidebar:
-        st.markdown(f"**{user.display_name}**")
+        st.markdown(f"**{escape_markdown(user.display_name)}**")
         st.caption("Roles: " + ", ".join(role.replace("_", " ") for role in user.roles))
+        if any(role not in BUILTIN_ROLES for role in user.roles):
+            with errors_shown():
+                waiting = len(signoff_data.inbox(user))
+                st.page_link(INBOX_PAGE, label=f"Waiting for me: {waiting}", icon=":material/inbox:",
+                             help="Versions that need your sign-off.")
         if st.button("Sign out", icon=":material/logout:"):
             auth.sign_out()
             st.rerun()

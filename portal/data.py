@@ -27,6 +27,8 @@ __all__ = [
     "list_stage_runs",
     "list_artifacts",
     "refresh",
+    "settings_key",
+    "app_for",
 ]
 
 #: Short enough that a running pipeline shows up within seconds, long enough that a page
@@ -107,6 +109,16 @@ def list_stage_runs(name: str, number: int) -> list[StageRun]:
 
 def list_artifacts(name: str, number: int) -> list[ArtifactRef]:
     return _list_artifacts(_settings_key(), name, number)
+
+
+def settings_key() -> SettingsKey:
+    """What every cached answer's key starts with, for other cached-data modules of the portal."""
+    return _settings_key()
+
+
+def app_for(key: SettingsKey) -> App:
+    """The application for a :func:`settings_key` (inside a cached function)."""
+    return _open_app(*key)
 
 
 def refresh() -> None:

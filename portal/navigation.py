@@ -10,15 +10,24 @@ from __future__ import annotations
 import streamlit as st
 
 from backend.domain import User
+from backend.permissions import REVIEWER_ROLES
 
 OVERVIEW_PAGE = "../pages/overview.py"
 MODEL_PAGE = "../pages/model.py"
+INBOX_PAGE = "../pages/inbox.py"
+SIGNOFF_PAGE = "../pages/signoff.py"
+AUDIT_PAGE = "../pages/audit.py"
+ADMIN_PAGE = "../pages/admin.py"
 REPORTS_PAGE = "../pages/reports.py"
 
 # (path, title, icon, shown to: None = everyone signed in, else any of these roles)
 _PAGES: list[tuple[str, str, str, frozenset[str] | None]] = [
     (OVERVIEW_PAGE, "Portfolio", ":material/dashboard:", None),
     (MODEL_PAGE, "Model details", ":material/timeline:", None),
+    (INBOX_PAGE, "Waiting for me", ":material/inbox:", frozenset(REVIEWER_ROLES)),
+    (SIGNOFF_PAGE, "Sign-off packet", ":material/approval:", None),
+    (AUDIT_PAGE, "Audit log", ":material/history:", None),
+    (ADMIN_PAGE, "Administration", ":material/admin_panel_settings:", frozenset({"admin"})),
     (REPORTS_PAGE, "Reports", ":material/balance:", None),
 ]
 

@@ -1,0 +1,84 @@
+"""Every page of the portal, as every demo role and as nobody, on the real demo.
+
+The list of pages is read from the navigation, so a page added later is covered without
+touching this file. Every page gets a deep link to a demo version (pages without one ignore
+it); none may raise, show a traceback, or fall back to the "something went wrong" message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from backend.demo import DEMO_ACCOUNTS
+from portal.auth import SESSION_KEY
+from portal.errors import UNEXPECTED_MESSAGE
+from portal.navigation import _PAGES, ADMIN_PAGE
+
+ENTRY = Path(__file__).resolve().parents[2] / "portal" / "app.py"
+TIMEOUT = 60
+PAGES = [path for path, *_ in _PAGES]
+USERS = [None, *(account.username for account in DEMO_ACCOUNTS)]
+DEEP_LINK = {"model": "income-propensity", "version": "2"}
+
+
+def visible_text(at: AppTest) -> str:
+    """Everything a reader can read on the page, tables included."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success",
+                 "code", "metric", "text", "exception"):
+        parts += [str(getattr(e, "value", "")) for e in at.get(kind)]
+    parts += [e.label for e in at.expander]
+    parts += [d.value.to_string() for d in at.dataframe]
+    return "\n".join(parts)
+
+
+def run_page(page: str, user: str | None, **query: str) -> AppTest:
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
+    if user:
+        at.session_state[SESSION_KEY] = user
+    at.run()
+    at.query_params.update(query)
+    at.switch_page(page)
+    at.run()
+    return at
+
+
+def test_the_navigation_lists_the_manual_validation_pages():
+    assert {"../pages/inbox.py", "../pages/signoff.py", "../pages/audit.py", ADMIN_PAGE} <= set(PAGES)
+    assert len(PAGES) == len(set(PAGES))
+
+
+@pytest.mark.parametrize("user", USERS, ids=lambda u: u or "nobody")
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.rsplit("/", 1)[-1].removesuffix(".py"))
+def test_page_renders_for_role(demo_settings, page, user):
+    at = run_page(page, user, **DEEP_LINK)
+    assert not at.exception, [e.value for e in at.exception]
+    text = visible_text(at)
+    assert "Traceback" not in text and 'File "' not in text
+    assert UNEXPECTED_MESSAGE not in [e.value for e in at.error]
+    titles = [t.value for t in at.title]
+    if user is None:
+        assert titles == ["Sign in to Greenlight"], "nobody signed in sees only the sign-in form"
+        assert not at.dataframe
+    else:
+        assert titles and titles != ["Sign in to Greenlight"]
+
+
+@pytest.mark.parametrize("user", [a.username for a in DEMO_ACCOUNTS if "admin" not in a.roles])
+def test_admin_page_refuses_everyone_but_admins(demo_settings, user):
+    at = run_page(ADMIN_PAGE, user)
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Only administrators can manage accounts and the sign-off "
+                                                     f"policy. You are signed in as {user} (")
+    assert not at.text_input and not at.multiselect and not at.number_input
+    assert [b.label for b in at.button] == ["Sign out"], "no admin action is offered"
+
+
+def test_admin_page_opens_for_the_admin(demo_settings):
+    at = run_page(ADMIN_PAGE, "ada")
+    assert not at.error
+    assert [h.value for h in at.header] == ["Accounts", "Sign-off policy"]

@@ -1,0 +1,518 @@
+"""The manual-validation pages under AppTest: inbox, sign-off packet, audit log, administration.
+
+Reading tests use the shared session demo. Tests that decide, close conditions or change
+accounts work on a copy of the demo's home (database and artifacts), so every other test
+still sees the demo as seeded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from backend.accounts import operator
+from backend.app import App
+from backend.audit import canonical_json
+from backend.config import Settings
+from backend.errors import PermissionDenied
+from backend.registry import ModelInfo
+from backend.reports import load_reports
+from portal.auth import SESSION_KEY
+from portal.errors import UNEXPECTED_MESSAGE
+from portal.wording import escape_markdown
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRY = ROOT / "portal" / "app.py"
+TIMEOUT = 60
+INBOX, PACKET, AUDIT, ADMIN = "../pages/inbox.py", "../pages/signoff.py", "../pages/audit.py", "../pages/admin.py"
+WAITING = re.compile(r"^(less than a minute|\d+ (minute|hour|day)s?)$")
+SCRIPT = "<script>alert(1)</script>"
+SQL = "'; DROP TABLE signoffs; --"
+
+
+def open_page(page: str, *, user: str | None, **query: str) -> AppTest:
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
+    if user:
+        at.session_state[SESSION_KEY] = user
+    at.run()
+    at.query_params.update(query)
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def packet(user: str, model: str = "income-propensity", version: int = 2) -> AppTest:
+    return open_page(PACKET, user=user, model=model, version=str(version))
+
+
+def visible_text(at: AppTest) -> str:
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success",
+                 "code", "metric", "text"):
+        for element in at.get(kind):
+            parts += [str(element.value), str(getattr(element, "label", "") or "")]
+    parts += [e.label for e in at.expander]
+    parts += [d.value.to_string() for d in at.dataframe]
+    return "\n".join(parts)
+
+
+def table_with(at: AppTest, column: str):
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, f"no table with a '{column}' column"
+    return found[0]
+
+
+def button(at: AppTest, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button '{label}' (buttons: {[b.label for b in at.button]})"
+    return found[0]
+
+
+def decide(at: AppTest, model: str, version: int, decision: str, *, comment: str = "",
+           conditions: str = "") -> AppTest:
+    prefix = f"decide_{model}_{version}_"
+    at.radio(key=f"{prefix}decision").set_value(decision).run()
+    if conditions:
+        at.text_area(key=f"{prefix}conditions").input(conditions)
+    at.text_area(key=f"{prefix}comment").input(comment)
+    button(at, "Record my decision").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def demo_app(demo_settings) -> App:
+    app = App.open(demo_settings)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def demo_copy(demo_env, tmp_path, monkeypatch) -> App:
+    """A private copy of the demo (database and artifacts) that the portal and the test share."""
+    home = tmp_path / "home"
+    shutil.copytree(demo_env["GREENLIGHT_HOME"], home)
+    monkeypatch.setenv("GREENLIGHT_HOME", str(home))
+    monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
+    monkeypatch.delenv("GREENLIGHT_ARTIFACTS", raising=False)
+    app = App.open(Settings.from_env({"GREENLIGHT_HOME": str(home)}))
+    yield app
+    app.close()
+
+
+# -- inbox -------------------------------------------------------------------------------------
+
+
+def inbox_items(at: AppTest) -> list[str]:
+    return [link.proto.query_string for link in at.get("page_link") if link.proto.page == "signoff"]
+
+
+def test_inbox_lists_what_waits_for_bea_with_how_long(demo_settings):
+    at = open_page(INBOX, user="bea")
+    assert inbox_items(at) == ["model=income-propensity&version=3"], "bea already signed version 2"
+    assert "#### Premium offer propensity — version 3" in [m.value for m in at.markdown]
+    waited = {m.label: m.value for m in at.metric}
+    assert WAITING.match(waited["Waiting for"]), waited
+    assert "Waiting for me: 1" in [link.label for link in at.sidebar.get("page_link")]
+
+
+def test_inbox_lists_both_waiting_versions_for_rick(demo_settings):
+    at = open_page(INBOX, user="rick")
+    assert inbox_items(at) == ["model=income-propensity&version=2", "model=income-propensity&version=3"]
+    assert all(WAITING.match(m.value) for m in at.metric)
+    everything = table_with(at, "Still needed")
+    assert list(everything["Version"]) == ["v2", "v3"]
+    assert list(everything["Still needed"]) == ["Risk", "Business owner, Risk"]
+
+
+@pytest.mark.parametrize("user", ["dana", "vic", "ada"])
+def test_inbox_is_empty_for_the_author_and_non_reviewers(demo_settings, user):
+    at = open_page(INBOX, user=user)
+    assert inbox_items(at) == []
+    assert any("Nothing is waiting for you" in i.value for i in at.info)
+
+
+# -- the packet --------------------------------------------------------------------------------
+
+
+def test_packet_shows_purpose_gates_reports_comparison_and_evidence(demo_app):
+    at = packet("rick")
+    text = visible_text(at)
+    model = demo_app.registry.get_model("income-propensity")
+    status = demo_app.signoffs.status("income-propensity", 2)
+    assert at.header[0].value == "Premium offer propensity — version 2"
+    assert model.description in text
+    facts = dict(zip(table_with(at, "Item")["Item"], table_with(at, "Item")["Value"], strict=True))
+    assert facts["Owner"] == "marketing-analytics" and facts["Risk tier"] == "medium"
+    assert facts["Sign-off needed from"] == "Business owner and risk"
+    # Gates, exactly as the test-environment validation stage recorded them.
+    validation = [r for r in demo_app.registry.list_stage_runs("income-propensity", 2) if r.stage == "test_validation"]
+    gates = table_with(at, "Rule")
+    assert list(gates["Why"]) == [g["reason"] for g in validation[-1].evidence["gates"]]
+    assert set(gates["Result"]) == {"✔ Passed"}
+    assert "All 3 gates of the policy passed." in text
+    assert "Nothing in production yet when this version was validated" in text
+    # Report summaries and verdicts, sentence for sentence.
+    reports = load_reports(demo_app, "income-propensity", 2)
+    markdown = "\n".join(m.value for m in at.markdown)
+    for sentence in reports.fairness["summary"] + reports.explainability["summary"]:
+        assert f"- {escape_markdown(sentence)}" in markdown.splitlines()
+    assert "**Fairness** — verdict: :red-badge[Fail]" in markdown
+    # What an approval changes, in plain words.
+    assert "Once approved, the team can start a canary: 10% of live traffic goes to version 2" in text
+    assert "An approval by risk is the last one missing" in text
+    assert "blocks it until someone closes that condition" in text
+    # The evidence the decision is bound to.
+    evidence = table_with(at, "SHA-256")
+    assert sorted(evidence["SHA-256"]) == sorted(status.evidence.values())
+    assert list(evidence["Evidence"]) == ["The trained model file", "The fairness report", "The explainability report"]
+    # Who signed, with what, and the open condition.
+    roles = table_with(at, "Role")
+    assert list(roles["Status"]) == ["✔ Approved with conditions", "… Waiting for a decision"]
+    assert "Bea Business-Owner (bea)" in list(roles["By"])
+    assert "Report the offer rate by sex every month to the marketing board." in [t.value for t in at.text]
+    # Rick may decide, as risk.
+    assert "You can sign this version as risk." in markdown
+    assert button(at, "Record my decision").disabled, "no decision chosen yet"
+
+
+@pytest.mark.parametrize(("user", "reason"), [
+    ("vic", "You can read this packet but not decide on it: it needs sign-off by business owner and risk, and you "
+            "hold none of those roles (yours: viewer)."),
+    ("dana", "You built this version, so you cannot sign it off: someone else must review it (the four-eyes rule)."),
+    ("bea", "You already decided on this version: approved with conditions as business owner on "),
+    ("cora", "You can read this packet but not decide on it"),
+])
+def test_packet_is_read_only_with_the_reason(demo_settings, user, reason):
+    at = packet(user)
+    assert "Premium offer propensity — version 2" in [h.value for h in at.header], "the packet is readable"
+    assert table_with(at, "SHA-256") is not None
+    decision = [i.value for i in at.info if i.proto.icon == ":material/lock:"]
+    assert len(decision) == 1 and decision[0].startswith(reason), decision
+    assert not at.radio and "Record my decision" not in [b.label for b in at.button]
+
+
+def test_packet_without_a_link_opens_the_longest_waiting_version(demo_settings):
+    at = open_page(PACKET, user="rick")
+    assert [s.value for s in at.selectbox] == ["income-propensity", 2]
+
+
+def test_packet_of_a_rejected_version_says_why_and_offers_no_decision(demo_settings):
+    at = packet("cora", model="credit-risk", version=2)
+    warning = [w.value for w in at.warning if w.value.startswith("**Rejected.**")]
+    assert warning and "No clear gain over version 1" in warning[0]
+    assert not at.radio
+    roles = table_with(at, "Role")
+    assert list(roles["Status"]) == ["✔ Approved", "✘ Rejected", "… Waiting for a decision"]
+
+
+def test_packet_of_a_failed_version_shows_the_failed_gates(demo_settings):
+    at = packet("rick", model="credit-risk", version=3)
+    gates = table_with(at, "Rule")
+    assert "✘ Failed" in set(gates["Result"])
+    assert "gates of the policy failed." in visible_text(at)
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"model": "no-such-model"}, "There is no model named 'no-such-model'."),
+    ({"model": "credit-risk", "version": "99"}, "Model 'credit-risk' has no version 99."),
+    ({"model": "credit-risk", "version": "latest"}, "'latest' is not a version number."),
+])
+def test_packet_with_a_bad_link_gets_a_readable_message(demo_settings, query, message):
+    at = open_page(PACKET, user="rick", **query)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith(message), errors
+    assert UNEXPECTED_MESSAGE not in errors
+
+
+def test_packet_says_plainly_when_checks_and_reports_are_missing(sqlite_app, monkeypatch):
+    from tests.factories import add_user
+
+    add_user(sqlite_app, "rick", "risk")
+    sqlite_app.registry.upsert_model(ModelInfo(name="hand-made", title="Hand-made model", description="Made by a test.",
+                                               owner="tests", risk_tier="low", task="classification"), actor="tester")
+    sqlite_app.registry.create_version("hand-made", author="tester")
+    settings = sqlite_app.settings
+    monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
+    monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
+    monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
+    at = packet("rick", model="hand-made", version=1)
+    warnings = "\n".join(w.value for w in at.warning)
+    assert "No test-environment validation is recorded for this version" in warnings
+    assert "There is no fairness report for this version" in warnings
+    assert "There is no explainability report for this version" in warnings
+    assert "No model or report is stored for this version yet" in warnings
+    assert not at.radio
+
+
+# -- deciding (on a copy of the demo) ------------------------------------------------------------
+
+
+def test_rejecting_without_a_reason_shows_the_backends_message(demo_copy):
+    at = decide(packet("rick"), "income-propensity", 2, "reject")
+    assert [e.value for e in at.error] == ["A rejection needs a reason in the comment."]
+    assert demo_copy.signoffs.status("income-propensity", 2).state == "awaiting_signoff"
+    assert at.radio, "the form stays, so the reviewer can add the reason"
+
+
+def test_approving_as_rick_makes_income_propensity_v2_approved(demo_copy):
+    at = decide(packet("rick"), "income-propensity", 2, "approve", comment="Risks understood; fine for a pilot.")
+    success = [s.value for s in at.success]
+    assert any("Every required role has approved: version 2 is now approved" in s for s in success), success
+    status = demo_copy.signoffs.status("income-propensity", 2)
+    assert status.state == "approved"
+    assert [(s.username, s.role, s.decision) for s in status.signoffs] == [
+        ("bea", "business_owner", "conditions"), ("rick", "risk", "approve")]
+    # The page shows the new state at once, and the decision in the audit log.
+    assert any(m.value.startswith("**State:** :green-badge[Approved]") for m in at.markdown)
+    assert not at.radio
+    entry = demo_copy.registry.audit_log(model="income-propensity", action_prefix="signoff.", limit=1)[0]
+    assert (entry.actor, entry.version, entry.detail["decision"]) == ("rick", 2, "approve")
+    assert entry.detail["evidence"] == status.evidence
+    # ... and v2 has left rick's inbox.
+    assert inbox_items(open_page(INBOX, user="rick")) == ["model=income-propensity&version=3"]
+
+
+def test_the_first_of_two_approvals_leaves_v3_waiting_and_the_last_approves_it(demo_copy):
+    at = decide(packet("bea", version=3), "income-propensity", 3, "approve")
+    assert any("Still waiting for risk." in s.value for s in at.success)
+    assert demo_copy.signoffs.status("income-propensity", 3).state == "awaiting_signoff"
+    at = decide(packet("rick", version=3), "income-propensity", 3, "approve")
+    assert any("version 3 is now approved" in s.value for s in at.success)
+    assert demo_copy.signoffs.status("income-propensity", 3).state == "approved"
+
+
+def test_rejecting_with_a_reason_ends_the_version(demo_copy):
+    at = decide(packet("rick", version=3), "income-propensity", 3, "reject", comment="Too uneven across groups.")
+    assert any("Version 3 is now rejected" in s.value for s in at.success)
+    version = demo_copy.registry.get_version("income-propensity", 3)
+    assert version.state == "rejected" and "Too uneven across groups." in version.failure_reason
+
+
+def test_someone_holding_two_required_roles_chooses_one_and_signs_once(demo_copy):
+    demo_copy.accounts.add_user("max", "max-password-1", ["business_owner", "risk"], actor=operator())
+    at = packet("max", version=3)
+    sign_as = at.radio(key="decide_income-propensity_3_role")
+    assert sign_as.options == ["Business owner", "Risk"]
+    sign_as.set_value("risk").run()
+    decide(at, "income-propensity", 3, "approve")
+    status = demo_copy.signoffs.status("income-propensity", 3)
+    assert [(s.username, s.role) for s in status.signoffs] == [("max", "risk")]
+    assert status.state == "awaiting_signoff", "one person, one decision: business owner still waits"
+    assert any(i.value.startswith("You already decided on this version: approved as risk") for i in at.info)
+
+
+def test_a_decision_is_bound_to_the_evidence_the_page_showed(demo_copy):
+    at = packet("rick")
+    shown = demo_copy.signoffs.status("income-propensity", 2).evidence
+    prefix = "decide_income-propensity_2_"
+    at.radio(key=f"{prefix}decision").set_value("approve").run()
+    # The fairness report is regenerated after the packet was drawn, before the click.
+    blob = demo_copy.artifacts.put_bytes(json.dumps({"summary": ["Regenerated."], "verdict": "pass"}).encode())
+    demo_copy.registry.replace_artifact("income-propensity", 2, kind="fairness_report", uri=blob.uri,
+                                        sha256=blob.sha256, size_bytes=blob.size_bytes, actor="dana",
+                                        reason="regenerated")
+    button(at, "Record my decision").click().run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "reload it and review again" in errors[0]
+    assert "review it again before you decide" in errors[0]
+    status = demo_copy.signoffs.status("income-propensity", 2)
+    assert status.state == "awaiting_signoff" and [s.username for s in status.signoffs if s.valid] == []
+    assert status.evidence["fairness_report"] != shown["fairness_report"]
+    assert blob.sha256 in list(table_with(at, "SHA-256")["SHA-256"]), "the page now shows the new evidence"
+    assert "Regenerated." in visible_text(at)
+
+
+def test_an_expired_approval_goes_back_for_review_when_the_packet_opens(demo_copy, monkeypatch):
+    import backend.signoff_rules
+
+    later = backend.signoff_rules.utcnow() + timedelta(days=200)
+    monkeypatch.setattr(backend.signoff_rules, "utcnow", lambda: later)
+    at = packet("rick", version=1)
+    assert any(m.value.startswith("**State:** :orange-badge[Awaiting sign-off]") for m in at.markdown)
+    assert demo_copy.signoffs.status("income-propensity", 1).state == "awaiting_signoff"
+    assert "No longer counts: from review round 1" in visible_text(at)
+    assert at.radio, "rick can sign the new round"
+
+
+def test_names_comments_and_conditions_are_shown_as_written(demo_copy):
+    demo_copy.accounts.add_user("mallory", "mallory-password", ["business_owner"], actor=operator(),
+                                display_name=SCRIPT)
+    comment = f"{SQL} {SCRIPT} **not bold** [link](http://example.com)"
+    condition = f"<img src=x onerror=alert(1)> {SQL}"
+    decide(packet("mallory", version=3), "income-propensity", 3, "conditions", comment=comment, conditions=condition)
+    status = demo_copy.signoffs.status("income-propensity", 3)
+    assert [(s.username, s.comment) for s in status.signoffs] == [("mallory", comment)], "stored as written"
+    assert [c.text for c in status.conditions] == [condition]
+
+    at = packet("vic", version=3)
+    texts = [t.value for t in at.text]
+    assert comment in texts and condition in texts, "plain text, exactly as typed"
+    assert f"{SCRIPT} (mallory)" in list(table_with(at, "Role")["By"])
+    for element in at.markdown:
+        assert "<script>" not in element.value and "<img" not in element.value, element.value
+    assert any("\\<script\\>alert(1)\\</script\\> (mallory)" in m.value for m in at.markdown)
+    audit = open_page(AUDIT, user="vic")
+    details = list(table_with(audit, "Details")["Details"])
+    assert any(comment in d and condition in d for d in details)
+
+
+def test_closing_a_condition_needs_a_note_and_is_recorded(demo_copy):
+    at = packet("bea")
+    (condition,) = demo_copy.signoffs.status("income-propensity", 2).conditions
+    button(at, "Close this condition").click().run()
+    assert [e.value for e in at.error] == ["Say how the condition was met: the note is required."]
+    at.text_area(key=f"close_note_{condition.id}").input("Monthly report set up with the board.")
+    button(at, "Close this condition").click().run()
+    assert any("The condition is closed" in s.value for s in at.success)
+    closed = demo_copy.signoffs.status("income-propensity", 2).conditions[0]
+    assert (closed.closed_by, closed.close_note) == ("bea", "Monthly report set up with the board.")
+    assert "Monthly report set up with the board." in [t.value for t in at.text]
+    assert demo_copy.registry.audit_log(action_prefix="condition.", limit=1)[0].actor == "bea"
+
+
+@pytest.mark.parametrize("user", ["rick", "vic", "dana"])
+def test_only_the_role_that_set_a_condition_or_an_admin_can_close_it(demo_settings, user):
+    assert "Close this condition" not in [b.label for b in packet(user).button]
+
+
+def test_an_admin_may_close_a_condition(demo_settings):
+    assert "Close this condition" in [b.label for b in packet("ada").button]
+
+
+# -- audit log ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict[str, bytes]:
+    """What the page offers for download, by file name."""
+    offered: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        if filename:
+            offered[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    return offered
+
+
+def test_audit_page_filters_and_its_csv_matches_the_log(demo_app, downloads):
+    at = open_page(AUDIT, user="vic")
+    expected = demo_app.registry.audit_log(limit=500)
+    assert list(table_with(at, "#")["#"]) == [e.seq for e in expected]
+
+    at.selectbox[0].select("income-propensity").run()
+    at.selectbox[1].select("signoff.").run()
+    expected = demo_app.registry.audit_log(model="income-propensity", action_prefix="signoff.", limit=500)
+    assert len(expected) == 3
+    shown = table_with(at, "#")
+    assert list(shown["#"]) == [e.seq for e in expected]
+    assert set(shown["What"]) == {"Sign-off decision"} and set(shown["Model"]) == {"income-propensity"}
+
+    rows = list(csv.DictReader(io.StringIO(downloads["greenlight-audit-log.csv"].decode("utf-8"))))
+    assert [r["seq"] for r in rows] == [str(e.seq) for e in expected]
+    for row, entry in zip(rows, expected, strict=True):
+        assert row == {"seq": str(entry.seq), "at": entry.at.isoformat(), "actor": entry.actor,
+                       "action": entry.action, "model": entry.model, "version": str(entry.version),
+                       "detail": canonical_json(entry.detail), "hash": entry.hash}
+
+    at.text_input[0].input("rick").run()
+    assert set(table_with(at, "#")["Who"]) == {"rick"}
+    at.text_input[0].input("nobody-at-all").run()
+    assert any("No entry matches" in i.value for i in at.info)
+
+
+# -- administration ----------------------------------------------------------------------------
+
+
+def add_account(at: AppTest, username: str, password: str, again: str | None = None, roles=("risk",)) -> AppTest:
+    at.text_input(key="add_username").input(username)
+    at.text_input(key="add_display_name").input(f"{username.title()} Newcomer")
+    at.text_input(key="add_password").input(password)
+    at.text_input(key="add_password_again").input(password if again is None else again)
+    at.multiselect(key="add_roles").set_value(list(roles))
+    button(at, "Add the account").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_admin_adds_an_account_and_it_is_audited(demo_copy):
+    at = add_account(open_page(ADMIN, user="ada"), "newbie", "a-long-password")
+    assert any("Account 'newbie' added with the roles risk." in s.value for s in at.success)
+    user = demo_copy.accounts.get_user("newbie")
+    assert (user.roles, user.display_name) == (("risk",), "Newbie Newcomer")
+    assert demo_copy.accounts.authenticate("newbie", "a-long-password").username == "newbie"
+    entry = demo_copy.registry.audit_log(action_prefix="account.", limit=1)[0]
+    assert (entry.actor, entry.action, entry.detail["username"]) == ("ada", "account.created", "newbie")
+    assert "newbie" in list(table_with(at, "User name")["User name"])
+    assert at.text_input(key="add_username").value == "", "the form is cleared for the next account"
+
+
+@pytest.mark.parametrize(("password", "again", "message"), [
+    ("a-long-password", "another-password", "The two passwords differ; type the same password twice."),
+    ("short", None, "A password needs at least 10 characters."),
+])
+def test_a_bad_new_account_is_refused_with_a_reason(demo_copy, password, again, message):
+    at = add_account(open_page(ADMIN, user="ada"), "newbie", password, again)
+    assert [e.value for e in at.error] == [message]
+    assert "newbie" not in {u.username for u in demo_copy.accounts.list_users()}
+
+
+def test_admin_changes_roles_and_disables_an_account(demo_copy):
+    at = open_page(ADMIN, user="ada")
+    at.selectbox[0].select("vic").run()
+    at.multiselect(key="roles_vic").set_value(["viewer", "compliance"]).run()
+    button(at, "Save the roles").click().run()
+    assert demo_copy.accounts.get_user("vic").roles == ("viewer", "compliance")
+    button(at, "Disable the account").click().run()
+    assert demo_copy.accounts.get_user("vic").disabled
+    button(at, "Enable the account").click().run()
+    assert not demo_copy.accounts.get_user("vic").disabled
+    actions = [e.action for e in demo_copy.registry.audit_log(action_prefix="account.", limit=3)]
+    assert actions == ["account.enabled", "account.disabled", "account.roles"]
+
+
+def test_admin_changes_the_sign_off_policy_and_it_is_audited(demo_copy):
+    at = open_page(ADMIN, user="ada")
+    at.multiselect(key="policy_medium").set_value(["business_owner", "risk", "compliance"])
+    at.number_input[0].set_value(90)
+    button(at, "Save the policy").click().run()
+    assert any("The sign-off policy is saved." in s.value for s in at.success)
+    policy = demo_copy.org_policy.current()
+    assert policy["signoff_roles_by_tier"]["medium"] == ["business_owner", "risk", "compliance"]
+    assert policy["expires_days"] == 90
+    entry = demo_copy.registry.audit_log(action_prefix="policy.", limit=1)[0]
+    assert (entry.actor, entry.detail["to"]) == ("ada", policy)
+
+
+def test_an_empty_tier_is_refused_by_the_backend(demo_copy):
+    at = open_page(ADMIN, user="ada")
+    at.multiselect(key="policy_low").set_value([])
+    button(at, "Save the policy").click().run()
+    assert [e.value for e in at.error] == ["Risk tier 'low' needs at least one role, each in lowercase words joined by '_'."]
+    assert demo_copy.org_policy.current()["signoff_roles_by_tier"]["low"] == ["business_owner"]
+
+
+def test_a_non_admin_cannot_manage_accounts_or_the_policy(demo_copy):
+    at = open_page(ADMIN, user="rick")
+    assert at.error[0].value.startswith("Only administrators can manage accounts and the sign-off policy.")
+    assert not at.text_input
+    rick = demo_copy.accounts.get_user("rick")
+    with pytest.raises(PermissionDenied):
+        demo_copy.accounts.add_user("sneaky", "a-long-password", ["admin"], actor=rick)
+    with pytest.raises(PermissionDenied):
+        demo_copy.org_policy.update(demo_copy.org_policy.current(), actor=rick)
+    with pytest.raises(PermissionDenied):
+        demo_copy.accounts.set_roles("rick", ["admin"], actor=rick)
