@@ -20,7 +20,7 @@ from backend.domain import User
 from backend.errors import Conflict, InvalidData, NotFound, PermissionDenied
 from backend.permissions import check_role_name, require
 
-__all__ = ["Accounts", "operator", "MIN_PASSWORD_LENGTH"]
+__all__ = ["Accounts", "operator", "acting", "MIN_PASSWORD_LENGTH"]
 
 MIN_PASSWORD_LENGTH = 10
 _USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$")
@@ -29,10 +29,39 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("greenlight-timing-equaliser")
 
 
+_OPERATOR_SUFFIX = " (command line)"
+
+
 def operator() -> User:
-    """The person at the command line: they hold the database credentials, so act as admin."""
-    return User(username=f"{getpass.getuser()} (command line)", display_name="command line", email=None,
+    """The person at the command line: they hold the database credentials, so act as admin.
+
+    The name cannot be an account's (accounts have no spaces), so it never matches one.
+    """
+    return User(username=f"{getpass.getuser()}{_OPERATOR_SUFFIX}", display_name="command line", email=None,
                 roles=("admin",), disabled=False)
+
+
+def acting(session, actor: User) -> User:
+    """The acting person as stored now: roles and the disabled flag are read afresh, so a
+    stale or hand-made ``User`` object cannot carry powers the account no longer has."""
+    if actor.username.endswith(_OPERATOR_SUFFIX):
+        return actor
+    row = session.execute(select(UserRow).where(UserRow.username == actor.username)).scalar_one_or_none()
+    if row is None:
+        raise PermissionDenied(f"There is no account named '{actor.username}' to act as.")
+    return row.to_domain()
+
+
+def _other_active_admins(session, username: str) -> int:
+    rows = session.execute(select(UserRow.roles).where(UserRow.username != username,
+                                                       UserRow.disabled.is_(False))).scalars()
+    return sum("admin" in (roles or ()) for roles in rows)
+
+
+def _keep_an_admin(session, row: UserRow, *, losing_admin: bool) -> None:
+    if losing_admin and "admin" in (row.roles or ()) and not row.disabled and not _other_active_admins(session, row.username):
+        raise PermissionDenied(f"{row.username} is the last active admin; give another account the admin role first.",
+                               code="last_admin")
 
 
 def _row(session, username: str) -> UserRow:
@@ -66,7 +95,6 @@ class Accounts:
 
     def add_user(self, username: str, password: str, roles: list[str], *, actor: User,
                  email: str | None = None, display_name: str | None = None) -> User:
-        require(actor, "manage_users")
         if not _USERNAME_RE.match(username or ""):
             raise InvalidData("A user name uses letters, digits, '.', '_', '@' or '-', 2 to 100 characters.",
                               code="invalid_username")
@@ -74,6 +102,8 @@ class Accounts:
         roles = _clean_roles(roles)
         email = email.strip().lower() if email else None
         with self.db.write() as session:
+            actor = acting(session, actor)
+            require(actor, "manage_users")
             taken = UserRow.username == username
             if email:
                 taken = or_(taken, UserRow.email == email)
@@ -103,10 +133,12 @@ class Accounts:
             return row.to_domain() if row else None
 
     def set_roles(self, username: str, roles: list[str], *, actor: User) -> User:
-        require(actor, "manage_users")
         roles = _clean_roles(roles)
         with self.db.write() as session:
+            actor = acting(session, actor)
+            require(actor, "manage_users")
             row = _row(session, username)
+            _keep_an_admin(session, row, losing_admin="admin" not in roles)
             before = list(row.roles)
             row.roles, row.updated_at = roles, utcnow()
             audit.append(session=session, actor=actor.username, action="account.roles",
@@ -114,21 +146,24 @@ class Accounts:
             return row.to_domain()
 
     def set_disabled(self, username: str, disabled: bool, *, actor: User) -> User:
-        require(actor, "manage_users")
         if disabled and username == actor.username:
             raise PermissionDenied("You cannot disable your own account.")
         with self.db.write() as session:
+            actor = acting(session, actor)
+            require(actor, "manage_users")
             row = _row(session, username)
+            _keep_an_admin(session, row, losing_admin=disabled)
             row.disabled, row.updated_at = disabled, utcnow()
             audit.append(session=session, actor=actor.username,
                          action="account.disabled" if disabled else "account.enabled", detail={"username": username})
             return row.to_domain()
 
     def set_password(self, username: str, password: str, *, actor: User) -> None:
-        if actor.username != username:
-            require(actor, "manage_users")
         _check_password(password)
         with self.db.write() as session:
+            actor = acting(session, actor)
+            if actor.username != username:
+                require(actor, "manage_users")
             row = _row(session, username)
             row.password_hash, row.updated_at = _hasher.hash(password), utcnow()
             audit.append(session=session, actor=actor.username, action="account.password",

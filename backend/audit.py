@@ -86,11 +86,13 @@ def verify(*, session: Session) -> ChainReport:
 
 
 def list_entries(*, session: Session, model: str | None = None, action_prefix: str | None = None,
-                 limit: int = 500, before_seq: int | None = None) -> list[AuditEntry]:
+                 actor: str | None = None, limit: int = 500, before_seq: int | None = None) -> list[AuditEntry]:
     """Newest first."""
     query = select(AuditRow).order_by(AuditRow.seq.desc()).limit(limit)
     if model is not None:
         query = query.where(AuditRow.model == model)
+    if actor is not None:
+        query = query.where(AuditRow.actor == actor)
     if action_prefix:
         query = query.where(AuditRow.action.startswith(action_prefix))
     if before_seq is not None:

@@ -147,6 +147,7 @@ class Condition:
     model: str
     version: int
     text: str
+    role: str  # the role of the approval that set it; someone in that role (or an admin) closes it
     created_by: str
     created_at: datetime
     closed_by: str | None = None

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from backend import audit
+from backend.accounts import acting
 from backend.db import Database
 from backend.db.tables import OrgPolicyRow
 from backend.domain import User
@@ -53,10 +54,11 @@ class OrgPolicy:
             return deepcopy(row.doc) if row else deepcopy(DEFAULT_ORG_POLICY)
 
     def update(self, doc: dict[str, Any], *, actor: User) -> dict[str, Any]:
-        require(actor, "manage_policy")
         clean = validate_org_policy(doc)
         before = self.current()
         with self.db.write() as session:
+            actor = acting(session, actor)
+            require(actor, "manage_policy")
             session.add(OrgPolicyRow(doc=clean, actor=actor.username))
             audit.append(session=session, actor=actor.username, action="policy.changed",
                          detail={"from": before, "to": clean})

@@ -11,7 +11,7 @@ import re
 from backend.domain import User
 from backend.errors import PermissionDenied
 
-__all__ = ["can", "require", "BUILTIN_ROLES", "REVIEWER_ROLES", "ROLE_EXPLANATIONS", "check_role_name", "ACTIONS"]
+__all__ = ["can", "require", "is_reviewer", "BUILTIN_ROLES", "REVIEWER_ROLES", "ROLE_EXPLANATIONS", "check_role_name", "ACTIONS"]
 
 #: Roles that mean something to Greenlight itself.
 BUILTIN_ROLES = ("viewer", "data_scientist", "admin")
@@ -69,8 +69,14 @@ def _reason(user: User | None, action: str, *, role: str | None = None, author: 
         return f"Unknown action '{action}'."
     allowed = ACTIONS[action]
     if allowed is not None and not allowed.intersection(user.roles):
-        return f"{user.username} may not {action.replace('_', ' ')}: it needs one of the roles {', '.join(sorted(allowed))}."
+        needed = " or ".join(f"'{r}'" for r in sorted(allowed))
+        return f"{user.username} may not {action.replace('_', ' ')}: that needs the {needed} role."
     return None
+
+
+def is_reviewer(user: User) -> bool:
+    """Whether ``user`` holds any role beyond the built-in ones, i.e. one a policy can ask to sign."""
+    return any(role not in BUILTIN_ROLES for role in user.roles)
 
 
 def can(user: User | None, action: str, **context) -> bool:

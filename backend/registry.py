@@ -305,11 +305,17 @@ class Registry:
             _model_row(session, name)
             return audit.list_entries(session=session, model=name, limit=limit)
 
-    def audit_log(self, *, model: str | None = None, action_prefix: str | None = None,
-                  limit: int = 500) -> list[AuditEntry]:
-        """Audit entries across every model (or one), newest first."""
+    def audit_log(self, *, model: str | None = None, action_prefix: str | None = None, actor: str | None = None,
+                  limit: int = 500, before_seq: int | None = None) -> list[AuditEntry]:
+        """Audit entries across every model (or one), newest first; ``before_seq`` pages back."""
         with self.db.read() as session:
-            return audit.list_entries(session=session, model=model, action_prefix=action_prefix, limit=limit)
+            return audit.list_entries(session=session, model=model, action_prefix=action_prefix, actor=actor,
+                                      limit=limit, before_seq=before_seq)
+
+    def verify_audit(self) -> audit.ChainReport:
+        """Walk the hash chain: intact, or the first entry changed, inserted or removed."""
+        with self.db.read() as session:
+            return audit.verify(session=session)
 
     def record(self, *, actor: str, action: str, model: str | None = None, version: int | None = None,
                detail: dict[str, Any] | None = None) -> AuditEntry:

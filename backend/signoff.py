@@ -55,6 +55,7 @@ class RoleStatus:
 class SignOffStatus:
     model: str
     title: str
+    risk_tier: str
     version: int
     state: str
     author: str
@@ -127,21 +128,22 @@ def _status(session: Session, model: ModelRow, version: VersionRow) -> SignOffSt
             roles.append(RoleStatus(role, "waiting"))
     conditions = session.execute(select(ConditionRow).where(ConditionRow.version_id == version.id)
                                  .order_by(ConditionRow.id)).scalars().all()
+    roles_by_signoff = {j.row.id: j.row.role for j in judged}
     return SignOffStatus(
-        model=model.name, title=model.title, version=version.number, state=version.state, author=version.author,
+        model=model.name, title=model.title, risk_tier=model.risk_tier, version=version.number, state=version.state, author=version.author,
         round=version.review_round, required_roles=required_roles(version), roles=roles,
         signoffs=[SignOff(model=model.name, version=version.number, round=j.row.round, username=j.row.username,
                           role=j.row.role, decision=j.row.decision, comment=j.row.comment,
                           evidence=dict(j.row.evidence or {}), created_at=j.row.created_at, valid=j.valid,
                           void_reason=j.void_reason) for j in judged],
-        conditions=[_condition(model.name, version.number, c) for c in conditions],
+        conditions=[_condition(model.name, version.number, c, roles_by_signoff.get(c.signoff_id, "")) for c in conditions],
         evidence=current_evidence(session, version.id),
         requested_at=version.review_requested_at,
     )
 
 
-def _condition(model: str, number: int, row: ConditionRow) -> Condition:
-    return Condition(id=row.id, model=model, version=number, text=row.text, created_by=row.created_by,
+def _condition(model: str, number: int, row: ConditionRow, role: str) -> Condition:
+    return Condition(id=row.id, model=model, version=number, text=row.text, role=role, created_by=row.created_by,
                      created_at=row.created_at, closed_by=row.closed_by, closed_at=row.closed_at,
                      close_note=row.close_note)
 
@@ -212,6 +214,9 @@ class SignOffs:
             raise InvalidData("A rejection needs a reason in the comment.", code="reason_required")
         if decision == "conditions" and not conditions:
             raise InvalidData("An approval with conditions needs at least one condition.", code="conditions_required")
+        if decision != "conditions" and conditions:
+            raise InvalidData(f"Conditions go with the decision 'conditions' (approve with conditions), not "
+                              f"'{decision}'.", code="conditions_not_allowed")
         if len(comment) > MAX_TEXT or any(len(c) > MAX_TEXT for c in conditions):
             raise InvalidData(f"Comments and conditions are limited to {MAX_TEXT} characters.")
         with self.db.write() as session:
@@ -298,7 +303,7 @@ class SignOffs:
             roles = tuple(r for r in status.missing_roles if user.has_role(r))
             if roles and not user.disabled:
                 items.append(InboxItem(model=status.model, title=status.title, version=status.version,
-                                       author=status.author, risk_tier="", roles=roles,
+                                       author=status.author, risk_tier=status.risk_tier, roles=roles,
                                        waiting_since=status.requested_at))
         return items
 
@@ -325,4 +330,4 @@ class SignOffs:
             row.closed_by, row.closed_at, row.close_note = actor.username, utcnow(), note
             audit.append(session=session, actor=actor.username, action="condition.closed", model=model.name,
                          version=version.number, detail={"condition": condition_id, "text": row.text, "note": note})
-            return _condition(model.name, version.number, row)
+            return _condition(model.name, version.number, row, signoff.role)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from backend.permissions import BUILTIN_ROLES
+from backend.permissions import is_reviewer
 from portal import auth, signoff_data
 from portal.errors import errors_shown
 from portal.navigation import INBOX_PAGE, pages_for
@@ -28,7 +28,7 @@ if user is not None:
     with st.sidebar:
         st.markdown(f"**{escape_markdown(user.display_name)}**")
         st.caption("Roles: " + ", ".join(role.replace("_", " ") for role in user.roles))
-        if any(role not in BUILTIN_ROLES for role in user.roles):
+        if is_reviewer(user):
             with errors_shown():
                 waiting = len(signoff_data.inbox(user))
                 st.page_link(INBOX_PAGE, label=f"Waiting for me: {waiting}", icon=":material/inbox:",

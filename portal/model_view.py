@@ -9,6 +9,7 @@ import streamlit as st
 from backend.domain import ArtifactRef, ModelSummary, StageRun, Version, VersionPage
 from portal import charts, tables
 from portal.components import state_badge
+from portal.navigation import REPORTS_PAGE, SIGNOFF_PAGE
 from portal.wording import (
     escape_markdown,
     failure_sentence,
@@ -71,8 +72,21 @@ def version_section(version: Version, runs: list[StageRun], refs: list[ArtifactR
     if version.failure_reason:
         st.error(f"**Why version {version.number} stopped:** {escape_markdown(failure_sentence(version.failure_reason))}",
                  icon=":material/block:")
+    _related_pages(version, refs)
     _stages(version, runs)
     _lineage(version, refs)
+
+
+def _related_pages(version: Version, refs: list[ArtifactRef]) -> None:
+    """Where to read more about this version: its reports, and its sign-off packet."""
+    where = {"model": version.model, "version": str(version.number)}
+    reports, packet = st.columns(2)
+    if any(ref.kind == "fairness_report" for ref in refs):
+        reports.page_link(REPORTS_PAGE, label="Fairness and explainability reports", icon=":material/balance:",
+                          query_params=where)
+    if version.review_requested_at is not None:  # it reached manual validation
+        packet.page_link(SIGNOFF_PAGE, label="Sign-off packet: evidence, reviewers and decisions",
+                         icon=":material/approval:", query_params=where)
 
 
 def _stages(version: Version, runs: list[StageRun]) -> None:

@@ -7,10 +7,12 @@ them by itself (and the backend refuses the action): the menu is a courtesy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from backend.domain import User
-from backend.permissions import REVIEWER_ROLES
+from backend.permissions import is_reviewer
 
 OVERVIEW_PAGE = "../pages/overview.py"
 MODEL_PAGE = "../pages/model.py"
@@ -20,23 +22,30 @@ AUDIT_PAGE = "../pages/audit.py"
 ADMIN_PAGE = "../pages/admin.py"
 REPORTS_PAGE = "../pages/reports.py"
 
-# (path, title, icon, shown to: None = everyone signed in, else any of these roles)
-_PAGES: list[tuple[str, str, str, frozenset[str] | None]] = [
+
+
+def _is_admin(user: User) -> bool:
+    return user.has_role("admin")
+
+
+# (path, title, icon, shown to: None = everyone signed in, else those for whom it is true)
+_PAGES: list[tuple[str, str, str, Callable[[User], bool] | None]] = [
     (OVERVIEW_PAGE, "Portfolio", ":material/dashboard:", None),
     (MODEL_PAGE, "Model details", ":material/timeline:", None),
-    (INBOX_PAGE, "Waiting for me", ":material/inbox:", frozenset(REVIEWER_ROLES)),
+    (REPORTS_PAGE, "Reports", ":material/balance:", None),
+    # Any reviewer role counts, including ones only a policy names (say model_risk).
+    (INBOX_PAGE, "Waiting for me", ":material/inbox:", is_reviewer),
     (SIGNOFF_PAGE, "Sign-off packet", ":material/approval:", None),
     (AUDIT_PAGE, "Audit log", ":material/history:", None),
-    (ADMIN_PAGE, "Administration", ":material/admin_panel_settings:", frozenset({"admin"})),
-    (REPORTS_PAGE, "Reports", ":material/balance:", None),
+    (ADMIN_PAGE, "Administration", ":material/admin_panel_settings:", _is_admin),
 ]
 
 
 def pages_for(user: User | None) -> list:
     """Every page (hidden ones included, so deep links resolve); the menu shows what ``user`` may use."""
     pages = []
-    for i, (path, title, icon, roles) in enumerate(_PAGES):
-        visible = user is not None and (roles is None or bool(roles.intersection(user.roles)))
+    for i, (path, title, icon, shown_to) in enumerate(_PAGES):
+        visible = user is not None and (shown_to is None or shown_to(user))
         pages.append(st.Page(path, title=title, icon=icon, default=i == 0,
                              visibility="visible" if visible else "hidden"))
     return pages

@@ -18,7 +18,7 @@ import streamlit as st
 from backend import reports as backend_reports
 from backend.reports import ModelCardFile, VersionReports
 from portal import data
-from portal.data import SettingsKey, _open_app, _settings_key
+from portal.data import SettingsKey, app_for, settings_key
 
 __all__ = [
     "REPORT_KINDS",
@@ -57,7 +57,7 @@ def versions_with_reports(name: str, numbers: Iterable[int]) -> set[int]:
 
 @st.cache_data(ttl=REPORT_CACHE_SECONDS, max_entries=64, show_spinner=False)
 def _load_reports(key: SettingsKey, name: str, number: int, fingerprint: Fingerprint) -> dict:
-    return dataclasses.asdict(backend_reports.load_reports(_open_app(*key), name, number))
+    return dataclasses.asdict(backend_reports.load_reports(app_for(key), name, number))
 
 
 def load_reports(name: str, number: int) -> VersionReports:
@@ -67,17 +67,17 @@ def load_reports(name: str, number: int) -> VersionReports:
     :class:`~backend.errors.ArtifactIntegrityError` for a report changed after it was stored.
     """
     fingerprint = _fingerprint(name, number)
-    return VersionReports(**_load_reports(_settings_key(), name, number, fingerprint))
+    return VersionReports(**_load_reports(settings_key(), name, number, fingerprint))
 
 
 @st.cache_data(ttl=REPORT_CACHE_SECONDS, max_entries=16, show_spinner=False)
 def _load_test_scores(key: SettingsKey, name: str, number: int, fingerprint: Fingerprint) -> pd.DataFrame:
-    return backend_reports.load_test_scores(_open_app(*key), name, number)
+    return backend_reports.load_test_scores(app_for(key), name, number)
 
 
 def load_test_scores(name: str, number: int) -> pd.DataFrame:
     """The test-set scores the pipeline stored (``y_true``, ``score``, ``group:<feature>`` ...)."""
-    return _load_test_scores(_settings_key(), name, number, _fingerprint(name, number, ("test_scores",)))
+    return _load_test_scores(settings_key(), name, number, _fingerprint(name, number, ("test_scores",)))
 
 
 @st.cache_data(ttl=REPORT_CACHE_SECONDS, max_entries=64, show_spinner=False)
@@ -92,15 +92,15 @@ def threshold_whatif(name: str, number: int, feature: str | None) -> pd.DataFram
 
     Raises :class:`~backend.errors.InvalidData` for a regression model or an unknown feature.
     """
-    return _threshold_whatif(_settings_key(), name, number, _fingerprint(name, number, ("test_scores",)), feature)
+    return _threshold_whatif(settings_key(), name, number, _fingerprint(name, number, ("test_scores",)), feature)
 
 
 @st.cache_data(ttl=REPORT_CACHE_SECONDS, max_entries=32, show_spinner=False)
 def _load_model_card(key: SettingsKey, name: str, number: int, fmt: str, fingerprint: Fingerprint) -> dict:
-    return dataclasses.asdict(backend_reports.load_model_card(_open_app(*key), name, number, fmt))
+    return dataclasses.asdict(backend_reports.load_model_card(app_for(key), name, number, fmt))
 
 
 def load_model_card(name: str, number: int, fmt: str) -> ModelCardFile:
     """The stored model card as ``"html"`` or ``"markdown"``; NotFound when there is none."""
     kind = {"html": "model_card_html", "markdown": "model_card_md"}.get(fmt, fmt)
-    return ModelCardFile(**_load_model_card(_settings_key(), name, number, fmt, _fingerprint(name, number, (kind,))))
+    return ModelCardFile(**_load_model_card(settings_key(), name, number, fmt, _fingerprint(name, number, (kind,))))

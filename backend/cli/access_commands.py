@@ -192,11 +192,7 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check that no audit entry was changed, inserted or removed."""
-    from backend import audit as audit_log
-
-    app = open_app()
-    with app.db.read() as session:
-        report = audit_log.verify(session=session)
+    report = open_app().registry.verify_audit()
     if report.intact:
         click.echo(f"Audit log intact: {report.entries} entries, every link checks out.")
         return

@@ -44,7 +44,7 @@ def test_disabled_account_cannot_sign_in(app):
 def test_only_admins_manage_accounts(app):
     add_user(app, "dana", "data_scientist")
     dana = app.accounts.get_user("dana")
-    with pytest.raises(PermissionDenied, match="needs one of the roles admin"):
+    with pytest.raises(PermissionDenied, match="needs the .admin. role"):
         app.accounts.add_user("eve", "long enough password", ["admin"], actor=dana)
     with pytest.raises(PermissionDenied):
         app.accounts.set_roles("dana", ["admin"], actor=dana)
@@ -90,3 +90,25 @@ def test_permission_pairs(app):
     assert not can(None, "view")
     with pytest.raises(PermissionDenied, match="Please sign in first"):
         require(None, "view")
+
+
+def test_the_last_active_admin_cannot_lose_the_role(app):
+    ada = add_user(app, "ada", "admin")
+    with pytest.raises(PermissionDenied) as caught:
+        app.accounts.set_roles("ada", ["viewer"], actor=ada)
+    assert caught.value.code == "last_admin"
+    add_user(app, "max", "admin")
+    app.accounts.set_roles("ada", ["viewer"], actor=ada)
+    with pytest.raises(PermissionDenied, match="last active admin"):
+        app.accounts.set_disabled("max", True, actor=operator())
+
+
+def test_a_stale_user_object_carries_no_old_powers(app):
+    ada = add_user(app, "ada", "admin")
+    add_user(app, "max", "admin")
+    app.accounts.set_roles("ada", ["viewer"], actor=operator())
+    with pytest.raises(PermissionDenied, match="needs the 'admin' role"):
+        app.accounts.add_user("eve", "long enough password", ["admin"], actor=ada)  # ada's object still says admin
+    forged = type(ada)(username="ghost", display_name="ghost", email=None, roles=("admin",), disabled=False)
+    with pytest.raises(PermissionDenied, match="no account named 'ghost'"):
+        app.org_policy.update(app.org_policy.current(), actor=forged)

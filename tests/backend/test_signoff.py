@@ -196,3 +196,26 @@ def test_markup_and_sql_in_comments_are_stored_as_written(app, people, awaiting)
     assert status.signoffs[0].comment == comment
     with app.db.read() as session:
         assert audit.verify(session=session).intact
+
+
+def test_conditions_only_go_with_an_approval_with_conditions(app, people, awaiting):
+    with pytest.raises(InvalidData) as caught:
+        _decide(app, people["rick"], "risk", decision="approve", conditions=["check monthly"])
+    assert caught.value.code == "conditions_not_allowed"
+    assert app.signoffs.status("loan-model", awaiting).conditions == []
+
+
+def test_a_condition_knows_the_role_that_set_it_and_the_inbox_the_risk_tier(app, people, awaiting):
+    status = _decide(app, people["bea"], "business_owner", decision="conditions", conditions=["monthly report"])
+    assert [c.role for c in status.conditions] == ["business_owner"]
+    assert app.signoffs.inbox(people["rick"])[0].risk_tier == "low"
+
+
+def test_audit_log_filters_by_actor_and_pages_back(app, people, awaiting):
+    _decide(app, people["bea"], "business_owner")
+    mine = app.registry.audit_log(actor="bea")
+    assert [e.action for e in mine] == ["signoff.decided"]
+    newest = app.registry.audit_log(limit=2)
+    older = app.registry.audit_log(limit=2, before_seq=newest[-1].seq)
+    assert older[0].seq == newest[-1].seq - 1
+    assert app.registry.verify_audit().intact

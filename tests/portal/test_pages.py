@@ -433,3 +433,14 @@ def test_long_history_pages_back_and_forth(registry_env):
     assert "Versions 70 to 21 of 120" in visible_text(at)
     at.button(key="history_newer").click().run()
     assert "Versions 120 to 71 of 120" in visible_text(at)
+
+
+def test_a_version_links_to_its_reports_and_sign_off_packet(demo_settings):
+    at = open_page("../pages/model.py", model="income-propensity", version="2")
+    links = {link.label: link for link in at.get("page_link")}
+    assert "Fairness and explainability reports" in links
+    assert "Sign-off packet: evidence, reviewers and decisions" in links
+    at = open_page("../pages/model.py", model="credit-risk", version="3")  # failed before sign-off
+    labels = [link.label for link in at.get("page_link")]
+    assert "Fairness and explainability reports" in labels
+    assert "Sign-off packet: evidence, reviewers and decisions" not in labels

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -432,6 +433,16 @@ def test_audit_page_filters_and_its_csv_matches_the_log(demo_app, downloads):
     assert set(table_with(at, "#")["Who"]) == {"rick"}
     at.text_input[0].input("nobody-at-all").run()
     assert any("No entry matches" in i.value for i in at.info)
+
+
+def test_audit_page_checks_the_chain_and_names_a_tampered_entry(demo_copy):
+    at = open_page(AUDIT, user="vic")
+    button(at, "Check the chain now").click().run()
+    assert any("The chain is intact" in s.value for s in at.success)
+    with demo_copy.db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"))
+    button(at, "Check the chain now").click().run()
+    assert any("broken at entry 3" in e.value and "was changed" in e.value for e in at.error)
 
 
 # -- administration ----------------------------------------------------------------------------
