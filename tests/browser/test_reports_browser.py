@@ -1,28 +1,19 @@
 """The Reports page in a real browser: sign in, read a demo version's verdicts and drivers,
 move the threshold, and follow the menu.
 
-Same set-up as :mod:`tests.browser.test_portal_browser` (``streamlit run`` on a loopback port,
-Debian's Chromium driven by Playwright, the seeded demo behind it); its fixtures and helpers
-are reused here.
+Same set-up as the other browser tests (``streamlit run`` on a loopback port, Debian's Chromium
+driven by Playwright, the seeded demo behind it): see :mod:`tests.browser.portal_server` and
+``tests/browser/conftest.py``.
 """
 
 from __future__ import annotations
 
 import re
 
-import pytest
-
 from backend.reports import VERDICT_LABELS
-from tests.browser import test_portal_browser as portal_browser
-from tests.browser.test_portal_browser import MISSING, REQUIRE_BROWSER, expect, settled, sign_in
+from tests.browser.portal_server import BROWSER_MARKS, expect, settled, sign_in
 
-# The same fixtures as the portal's browser tests (pytest finds them by name in this module).
-chromium = portal_browser.chromium
-portal_url = portal_browser.portal_url
-page = portal_browser.page
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(MISSING is not None and not REQUIRE_BROWSER, reason=str(MISSING))]
+pytestmark = BROWSER_MARKS
 
 
 def reported_version(env: dict[str, str]) -> tuple[str, int, dict, dict]:

@@ -3,23 +3,21 @@ Greenlight's own accounts, matched by e-mail."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
-ENTRY = Path(__file__).resolve().parents[2] / "portal" / "app.py"
+from tests.portal.helpers import no_exception, portal
+
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-secret",
         "client_id": "greenlight", "client_secret": "s3cret",
         "server_metadata_url": "https://id.example.com/.well-known/openid-configuration"}
 
 
 def _portal(user: dict) -> AppTest:
-    at = AppTest.from_file(str(ENTRY), default_timeout=60)
+    at = portal()
     at.secrets["auth"] = AUTH
     at.user = user
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return no_exception(at)
 
 
 def test_single_sign_on_identity_gets_the_roles_of_the_matching_account(demo_settings):
@@ -40,6 +38,6 @@ def test_sign_in_page_offers_single_sign_on_when_configured(demo_settings):
 
 
 def test_no_single_sign_on_button_without_configuration(demo_settings):
-    at = AppTest.from_file(str(ENTRY), default_timeout=60)
+    at = portal()
     at.run()
     assert not [b for b in at.button if "single sign-on" in b.label]

@@ -7,43 +7,16 @@ it); none may raise, show a traceback, or fall back to the "something went wrong
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from backend.demo import DEMO_ACCOUNTS
-from portal.auth import SESSION_KEY
 from portal.errors import UNEXPECTED_MESSAGE
 from portal.navigation import _PAGES, ADMIN_PAGE
+from tests.portal.helpers import open_page, visible_text
 
-ENTRY = Path(__file__).resolve().parents[2] / "portal" / "app.py"
-TIMEOUT = 60
 PAGES = [path for path, *_ in _PAGES]
 USERS = [None, *(account.username for account in DEMO_ACCOUNTS)]
 DEEP_LINK = {"model": "income-propensity", "version": "2"}
-
-
-def visible_text(at: AppTest) -> str:
-    """Everything a reader can read on the page, tables included."""
-    parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success",
-                 "code", "metric", "text", "exception"):
-        parts += [str(getattr(e, "value", "")) for e in at.get(kind)]
-    parts += [e.label for e in at.expander]
-    parts += [d.value.to_string() for d in at.dataframe]
-    return "\n".join(parts)
-
-
-def run_page(page: str, user: str | None, **query: str) -> AppTest:
-    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
-    if user:
-        at.session_state[SESSION_KEY] = user
-    at.run()
-    at.query_params.update(query)
-    at.switch_page(page)
-    at.run()
-    return at
 
 
 def test_the_navigation_lists_the_manual_validation_pages():
@@ -54,9 +27,9 @@ def test_the_navigation_lists_the_manual_validation_pages():
 @pytest.mark.parametrize("user", USERS, ids=lambda u: u or "nobody")
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.rsplit("/", 1)[-1].removesuffix(".py"))
 def test_page_renders_for_role(demo_settings, page, user):
-    at = run_page(page, user, **DEEP_LINK)
+    at = open_page(page, user=user, **DEEP_LINK)
     assert not at.exception, [e.value for e in at.exception]
-    text = visible_text(at)
+    text = visible_text(at, "text", "exception", labels=False)
     assert "Traceback" not in text and 'File "' not in text
     assert UNEXPECTED_MESSAGE not in [e.value for e in at.error]
     titles = [t.value for t in at.title]
@@ -69,7 +42,7 @@ def test_page_renders_for_role(demo_settings, page, user):
 
 @pytest.mark.parametrize("user", [a.username for a in DEMO_ACCOUNTS if "admin" not in a.roles])
 def test_admin_page_refuses_everyone_but_admins(demo_settings, user):
-    at = run_page(ADMIN_PAGE, user)
+    at = open_page(ADMIN_PAGE, user=user)
     assert not at.exception
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("Only administrators can manage accounts and the sign-off "
@@ -79,6 +52,6 @@ def test_admin_page_refuses_everyone_but_admins(demo_settings, user):
 
 
 def test_admin_page_opens_for_the_admin(demo_settings):
-    at = run_page(ADMIN_PAGE, "ada")
+    at = open_page(ADMIN_PAGE, user="ada")
     assert not at.error
     assert [h.value for h in at.header] == ["Accounts", "Sign-off policy"]

@@ -11,71 +11,25 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from backend.app import App
 from backend.metrics import METRICS
-from backend.registry import ModelInfo
 from backend.states import STATE_EXPLANATIONS, State
 from portal.auth import SESSION_KEY
 from portal.errors import UNEXPECTED_MESSAGE
 from portal.wording import state_label
+from tests.portal.helpers import ROOT, hand_made_version, open_page, table_with, visible_text
 
-ROOT = Path(__file__).resolve().parents[2]
-ENTRY = ROOT / "portal" / "app.py"
 PAGES = ["../pages/overview.py", "../pages/model.py"]
-# The first run imports the pipeline's stage explanations (and with them scikit-learn).
-TIMEOUT = 60
-
-
-def open_page(page: str | None = None, *, user: str | None = "vic", **query: str) -> AppTest:
-    """Run the portal as ``user`` (signed in; None: nobody), optionally on ``page``."""
-    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
-    if user:
-        at.session_state[SESSION_KEY] = user
-    at.run()
-    if page:
-        at.query_params.update(query)
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 @pytest.fixture
-def demo(demo_settings) -> SimpleNamespace:
+def demo(demo_app) -> SimpleNamespace:
     """What the registry holds for the demo, to check the pages against (the demo grows)."""
-    app = App.open(demo_settings)
-    try:
-        models = {m.name: m for m in app.registry.list_models()}
-        versions = {name: app.registry.list_versions(name).versions for name in models}
-    finally:
-        app.close()
+    models = {m.name: m for m in demo_app.registry.list_models()}
+    versions = {name: demo_app.registry.list_versions(name).versions for name in models}
     assert set(models) == {"credit-risk", "income-propensity"}
     return SimpleNamespace(models=models, versions=versions)
-
-
-def tables(at: AppTest) -> list:
-    return [d.value for d in at.dataframe]
-
-
-def visible_text(at: AppTest) -> str:
-    """Everything a reader can read on the page, tables included, as one string."""
-    parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success",
-                 "code", "metric"):
-        for element in at.get(kind):
-            parts.append(str(element.value))
-            parts.append(str(getattr(element, "label", "") or ""))
-    parts += [e.label for e in at.expander]
-    parts += [t.to_string() for t in tables(at)]
-    return "\n".join(parts)
-
-
-def table_with(at: AppTest, column: str):
-    found = [t for t in tables(at) if column in t.columns]
-    assert found, f"no table with a '{column}' column"
-    return found
 
 
 # -- every page, no exception ----------------------------------------------------------------
@@ -164,7 +118,7 @@ def test_overview_search_finds_a_model_by_owner(demo_settings):
 @pytest.mark.parametrize("model", ["credit-risk", "income-propensity"])
 def test_model_page_shows_version_history_table_and_timeline(demo, model):
     at = open_page("../pages/model.py", model=model)
-    history = table_with(at, "Version")[0]
+    history = table_with(at, "Version")
     assert list(history["Version"]) == ["v3", "v2", "v1"]
     assert list(history["State"]) == [state_label(v.state) for v in demo.versions[model]]
     assert list(history["What it means"]) == [STATE_EXPLANATIONS[State(v.state)] for v in demo.versions[model]]
@@ -179,10 +133,10 @@ def test_credit_risk_v3_says_why_it_failed(demo_settings):
     assert len(errors) == 1
     assert "Why version 3 stopped" in errors[0]
     assert re.search(r"ROC AUC is 0\.\d+, below the minimum of 0\.750", errors[0])
-    gates = table_with(at, "Rule")[0]
+    gates = table_with(at, "Rule")
     failed = gates[gates["Result"].str.contains("Failed")]
     assert set(failed["Rule"]) == {"ROC AUC at least 0.750", "Recall at least 0.300"}
-    stages = table_with(at, "Stage")[0]
+    stages = table_with(at, "Stage")
     assert list(stages["Stage"])[:2] == ["Build", "Smoke checks"]
     assert list(stages["Stage"])[-1] == "Test-environment validation"
     assert list(stages["Result"]) == ["✔ Passed"] * (len(stages) - 1) + ["✘ Failed"]
@@ -192,14 +146,10 @@ def test_credit_risk_v3_says_why_it_failed(demo_settings):
 
 
 @pytest.mark.parametrize("model", ["credit-risk", "income-propensity"])
-def test_model_page_lists_every_stage_the_latest_version_went_through(demo_settings, model):
-    app = App.open(demo_settings)
-    try:
-        runs = app.registry.list_stage_runs(model, 3)
-    finally:
-        app.close()
+def test_model_page_lists_every_stage_the_latest_version_went_through(demo_app, model):
+    runs = demo_app.registry.list_stage_runs(model, 3)
     at = open_page("../pages/model.py", model=model)
-    stages = table_with(at, "Stage")[0]
+    stages = table_with(at, "Stage")
     results = {"passed": "✔ Passed", "failed": "✘ Failed", "running": "… Running", "waiting": "… Waiting for people"}
     assert list(stages["Result"]) == [results[r.status] for r in runs]
     for took, run in zip(stages["Took"], runs, strict=True):
@@ -208,19 +158,15 @@ def test_model_page_lists_every_stage_the_latest_version_went_through(demo_setti
 
 
 @pytest.mark.parametrize("model", ["credit-risk", "income-propensity"])
-def test_model_page_explains_every_metric_it_shows(demo_settings, model):
+def test_model_page_explains_every_metric_it_shows(demo_app, model):
     at = open_page("../pages/model.py", model=model)
     shown = set()
-    for table in table_with(at, "Measure"):
+    for table in table_with(at, "Measure", every=True):
         for label, explanation in zip(table["Measure"], table["What it means"], strict=True):
             info = next(m for m in METRICS.values() if m.label == label)
             assert explanation == info.explanation
             shown.add(info.name)
-    app = App.open(demo_settings)
-    try:
-        latest = app.registry.get_version(model, 3)
-    finally:
-        app.close()
+    latest = demo_app.registry.get_version(model, 3)
     assert set(latest.metrics) <= shown, f"metrics without an explanation: {set(latest.metrics) - shown}"
     # The key-measures chart (the primary metric and every gated one) explains its metrics too.
     gated = {"roc_auc", *latest.policy["gates"]["min"], *latest.policy["gates"]["max"]}
@@ -230,19 +176,15 @@ def test_model_page_explains_every_metric_it_shows(demo_settings, model):
         assert f"**{METRICS[name].label}**: {METRICS[name].explanation}" in markdown
 
 
-def test_model_page_shows_lineage_and_artifact_hashes(demo_settings):
+def test_model_page_shows_lineage_and_artifact_hashes(demo_app):
     at = open_page("../pages/model.py", model="credit-risk", version="2")
-    app = App.open(demo_settings)
-    try:
-        version = app.registry.get_version("credit-risk", 2)
-        artifacts = app.registry.list_artifacts("credit-risk", 2)
-    finally:
-        app.close()
-    lineage = dict(zip(table_with(at, "Item")[0]["Item"], table_with(at, "Item")[0]["Value"], strict=True))
+    version = demo_app.registry.get_version("credit-risk", 2)
+    artifacts = demo_app.registry.list_artifacts("credit-risk", 2)
+    lineage = dict(zip(table_with(at, "Item")["Item"], table_with(at, "Item")["Value"], strict=True))
     assert lineage["Author"] == "dana"
     assert lineage["Spec hash"] == version.spec_hash and lineage["Data fingerprint"] == version.data_fingerprint
     assert lineage["Git commit"] == (version.git_commit or "not recorded")
-    hashes = list(table_with(at, "SHA-256")[0]["SHA-256"])
+    hashes = list(table_with(at, "SHA-256")["SHA-256"])
     assert hashes == [a.sha256 for a in artifacts] and {"model", "sample"} <= {a.kind for a in artifacts}
     assert bool(at.error) == bool(version.failure_reason), "a red box only for a version that failed"
 
@@ -290,18 +232,6 @@ def test_unknown_version_gets_a_readable_message(demo_settings, version, message
 # -- empty registry, odd registries, unexpected errors ---------------------------------------
 
 
-@pytest.fixture
-def registry_env(sqlite_app, monkeypatch) -> App:
-    from tests.factories import add_user
-
-    add_user(sqlite_app, "vic", "viewer")
-    settings = sqlite_app.settings
-    monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
-    monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
-    monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
-    return sqlite_app
-
-
 @pytest.mark.parametrize("page", [None, "../pages/model.py"])
 def test_empty_registry_explains_how_to_add_a_model(registry_env, page):
     at = open_page(page)
@@ -312,9 +242,7 @@ def test_empty_registry_explains_how_to_add_a_model(registry_env, page):
 
 def test_running_and_crashed_stages_read_well(registry_env):
     registry = registry_env.registry
-    registry.upsert_model(ModelInfo(name="hand-made", title="Hand-made model", description="Made by a test.",
-                                    owner="tests", risk_tier="low", task="classification"), actor="tester")
-    registry.create_version("hand-made", author="tester")
+    hand_made_version(registry)
     run_id = registry.start_stage("hand-made", 1, "build")
     registry.finish_stage(run_id, status="failed", messages=["Unexpected error: KeyError: 'secret'"],
                           evidence={"error_code": "unexpected",
@@ -324,7 +252,7 @@ def test_running_and_crashed_stages_read_well(registry_env):
     registry.start_stage("hand-made", 2, "build")
 
     at = open_page("../pages/model.py", model="hand-made")
-    stages = table_with(at, "Stage")[0]
+    stages = table_with(at, "Stage")
     assert list(stages["Result"]) == ["… Running"] and list(stages["Took"]) == ["still running"]
     assert any("No version has been measured yet" in i.value for i in at.info)
 

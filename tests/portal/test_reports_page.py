@@ -26,7 +26,7 @@ from backend.reports import (
 from portal.report_tables import check_reason, percent
 from portal.wording import state_label
 from tests.factories import LOGISTIC_FACTORY, add_user, synthetic_classification, write_spec
-from tests.portal.test_pages import open_page, table_with, visible_text
+from tests.portal.helpers import open_page, point_portal_at, table_with, visible_text
 
 REPORTS = "../pages/reports.py"
 SECTIONS = ["Fairness verdict", "In short", "How each group is treated", "What if the decision threshold moved?",
@@ -145,7 +145,7 @@ def test_group_table_shows_each_group_with_readable_intervals(demo):
     name, number = _failing_version(demo)
     feature = demo.reports[(name, number)].fairness["features"][0]
     at = reports_page(model=name, version=str(number))
-    table = table_with(at, "Selection rate")[0]
+    table = table_with(at, "Selection rate")
     assert list(table["Group"]) == [g["group"] for g in feature["groups"]]
     assert list(table["People"]) == [f"{g['count']:,}" for g in feature["groups"]]
     for column in ("Selection rate", "True-positive rate", "False-positive rate", "Accuracy"):
@@ -174,7 +174,7 @@ def test_a_case_explanation_walks_from_the_average_to_the_score(demo):
     picker.select(len(cases) - 1).run()
     case = cases[-1]
     assert f"this case scores **{percent(case['score'])}**" in visible_text(at)
-    table = table_with(at, "Push on the score")[0]
+    table = table_with(at, "Push on the score")
     assert list(table["Input"])[:len(case["contributions"])] == [c["feature"] for c in case["contributions"]]
 
 
@@ -195,7 +195,7 @@ def test_moving_the_threshold_changes_the_rates_shown(demo):
     expected = threshold_whatif(scores, [0.3])
     assert after == percent(expected["selection_rate"].iloc[0])
     assert "Everyone together at a threshold of 30%" in visible_text(at)
-    table = table_with(at, "False-negative rate")[0]
+    table = table_with(at, "False-negative rate")
     assert table["Group"][0] == "Everyone" and table["Selection rate"][0] == after
 
 
@@ -206,7 +206,7 @@ def test_the_what_if_compares_the_groups_chosen(demo):
     at = reports_page(model=name, version=str(number))
     chooser = next(s for s in at.selectbox if s.key == "whatif_feature")
     chooser.select(feature["feature"]).run()
-    table = table_with(at, "False-negative rate")[0]
+    table = table_with(at, "False-negative rate")
     assert list(table["Group"]) == ["Everyone"] + [g["group"] for g in feature["groups"]]
 
 
@@ -220,7 +220,7 @@ def test_model_card_downloads_show_the_sha256_of_the_files(demo):
     at = reports_page(model=name, version=str(number))
     buttons = at.get("download_button")
     assert [b.proto.label for b in buttons] == ["Download the model card (HTML)", "Download the model card (Markdown)"]
-    fingerprints = table_with(at, "SHA-256")[0]
+    fingerprints = table_with(at, "SHA-256")
     shown = dict(zip(fingerprints["File"], fingerprints["SHA-256"], strict=True))
     for card in cards.values():
         assert shown[card.filename] == card.sha256
@@ -291,10 +291,7 @@ def lab_home(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def lab(lab_home, monkeypatch) -> Settings:
-    monkeypatch.setenv("GREENLIGHT_HOME", str(lab_home))
-    monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
-    monkeypatch.delenv("GREENLIGHT_ARTIFACTS", raising=False)
-    return Settings.from_env({"GREENLIGHT_HOME": str(lab_home)})
+    return point_portal_at(monkeypatch, GREENLIGHT_HOME=str(lab_home))
 
 
 def test_the_page_runs_for_every_version_of_the_lab(lab):
@@ -337,7 +334,7 @@ def test_comparison_with_the_production_version(lab):
     at = reports_page(model="churn-model", version="2")
     intro = next(m.value for m in at.markdown if m.value.startswith("Production version 1 was scored"))
     assert "Its fairness verdict:" in intro
-    table = table_with(at, "Production (v1)")[0]
+    table = table_with(at, "Production (v1)")
     assert list(table["Check"]) == [c["label"] for c in fairness["changes"]]
     assert list(table["Change"]) == [f"{c['change']:+.2f}" for c in fairness["changes"]]
     assert set(table["Better or worse"]) <= {"Fairer", "Less fair", "About the same"}
@@ -357,7 +354,7 @@ def test_a_regression_model_has_no_threshold_what_if_and_says_why(lab):
     assert "The threshold what-if is not available for this model: it predicts a number" in text
     assert not at.select_slider
     assert "**Not assessed.** The fairness checks judge yes/no decisions and this model predicts a number" in text
-    table = table_with(at, "MAE")[0]
+    table = table_with(at, "MAE")
     assert set(table.columns) >= {"Group", "People", "Share of data", "MAE", "RMSE", "Average prediction"}
     assert "**Top drivers.**" in text
 
@@ -375,9 +372,7 @@ def test_a_tampered_report_is_refused_with_a_readable_message(lab_home, tmp_path
 
     home = tmp_path / "home"
     shutil.copytree(lab_home, home)
-    monkeypatch.setenv("GREENLIGHT_HOME", str(home))
-    monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
-    monkeypatch.delenv("GREENLIGHT_ARTIFACTS", raising=False)
+    settings = point_portal_at(monkeypatch, GREENLIGHT_HOME=str(home))
 
     def tamper(app):
         ref = app.registry.get_artifact("churn-model", 1, "fairness_report")
@@ -388,7 +383,7 @@ def test_a_tampered_report_is_refused_with_a_readable_message(lab_home, tmp_path
         assert changed != original
         path.write_bytes(changed)
 
-    _with_app(Settings.from_env({"GREENLIGHT_HOME": str(home)}), tamper)
+    _with_app(settings, tamper)
     at = reports_page(model="churn-model", version="1")
     assert not at.exception
     errors = [e.value for e in at.error]

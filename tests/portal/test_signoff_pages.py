@@ -1,4 +1,5 @@
-"""The manual-validation pages under AppTest: inbox, sign-off packet, audit log, administration.
+"""The sign-off pages under AppTest: the inbox and the sign-off packet, deciding on it and
+closing its conditions.
 
 Reading tests use the shared session demo. Tests that decide, close conditions or change
 accounts work on a copy of the demo's home (database and artifacts), so every other test
@@ -7,76 +8,36 @@ still sees the demo as seeded.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from backend.accounts import operator
-from backend.app import App
-from backend.audit import canonical_json
-from backend.config import Settings
-from backend.errors import PermissionDenied
-from backend.registry import ModelInfo
 from backend.reports import load_reports
-from portal.auth import SESSION_KEY
 from portal.errors import UNEXPECTED_MESSAGE
 from portal.wording import escape_markdown
+from tests.portal.helpers import (
+    AUDIT,
+    INBOX,
+    PACKET,
+    button,
+    hand_made_version,
+    no_exception,
+    open_page,
+    table_with,
+    visible_text,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-ENTRY = ROOT / "portal" / "app.py"
-TIMEOUT = 60
-INBOX, PACKET, AUDIT, ADMIN = "../pages/inbox.py", "../pages/signoff.py", "../pages/audit.py", "../pages/admin.py"
 WAITING = re.compile(r"^(less than a minute|\d+ (minute|hour|day)s?)$")
 SCRIPT = "<script>alert(1)</script>"
 SQL = "'; DROP TABLE signoffs; --"
 
 
-def open_page(page: str, *, user: str | None, **query: str) -> AppTest:
-    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
-    if user:
-        at.session_state[SESSION_KEY] = user
-    at.run()
-    at.query_params.update(query)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def packet(user: str, model: str = "income-propensity", version: int = 2) -> AppTest:
     return open_page(PACKET, user=user, model=model, version=str(version))
-
-
-def visible_text(at: AppTest) -> str:
-    parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success",
-                 "code", "metric", "text"):
-        for element in at.get(kind):
-            parts += [str(element.value), str(getattr(element, "label", "") or "")]
-    parts += [e.label for e in at.expander]
-    parts += [d.value.to_string() for d in at.dataframe]
-    return "\n".join(parts)
-
-
-def table_with(at: AppTest, column: str):
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert found, f"no table with a '{column}' column"
-    return found[0]
-
-
-def button(at: AppTest, label: str):
-    found = [b for b in at.button if b.label == label]
-    assert found, f"no button '{label}' (buttons: {[b.label for b in at.button]})"
-    return found[0]
 
 
 def decide(at: AppTest, model: str, version: int, decision: str, *, comment: str = "",
@@ -87,28 +48,7 @@ def decide(at: AppTest, model: str, version: int, decision: str, *, comment: str
         at.text_area(key=f"{prefix}conditions").input(conditions)
     at.text_area(key=f"{prefix}comment").input(comment)
     button(at, "Record my decision").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-@pytest.fixture
-def demo_app(demo_settings) -> App:
-    app = App.open(demo_settings)
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def demo_copy(demo_env, tmp_path, monkeypatch) -> App:
-    """A private copy of the demo (database and artifacts) that the portal and the test share."""
-    home = tmp_path / "home"
-    shutil.copytree(demo_env["GREENLIGHT_HOME"], home)
-    monkeypatch.setenv("GREENLIGHT_HOME", str(home))
-    monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
-    monkeypatch.delenv("GREENLIGHT_ARTIFACTS", raising=False)
-    app = App.open(Settings.from_env({"GREENLIGHT_HOME": str(home)}))
-    yield app
-    app.close()
+    return no_exception(at)
 
 
 # -- inbox -------------------------------------------------------------------------------------
@@ -148,7 +88,7 @@ def test_inbox_is_empty_for_the_author_and_non_reviewers(demo_settings, user):
 
 def test_packet_shows_purpose_gates_reports_comparison_and_evidence(demo_app):
     at = packet("rick")
-    text = visible_text(at)
+    text = visible_text(at, "text")
     model = demo_app.registry.get_model("income-propensity")
     status = demo_app.signoffs.status("income-propensity", 2)
     assert at.header[0].value == "Premium offer propensity — version 2"
@@ -221,7 +161,7 @@ def test_packet_of_a_failed_version_shows_the_failed_gates(demo_settings):
     at = packet("rick", model="credit-risk", version=3)
     gates = table_with(at, "Rule")
     assert "✘ Failed" in set(gates["Result"])
-    assert "gates of the policy failed." in visible_text(at)
+    assert "gates of the policy failed." in visible_text(at, "text")
 
 
 @pytest.mark.parametrize(("query", "message"), [
@@ -236,17 +176,11 @@ def test_packet_with_a_bad_link_gets_a_readable_message(demo_settings, query, me
     assert UNEXPECTED_MESSAGE not in errors
 
 
-def test_packet_says_plainly_when_checks_and_reports_are_missing(sqlite_app, monkeypatch):
+def test_packet_says_plainly_when_checks_and_reports_are_missing(registry_env):
     from tests.factories import add_user
 
-    add_user(sqlite_app, "rick", "risk")
-    sqlite_app.registry.upsert_model(ModelInfo(name="hand-made", title="Hand-made model", description="Made by a test.",
-                                               owner="tests", risk_tier="low", task="classification"), actor="tester")
-    sqlite_app.registry.create_version("hand-made", author="tester")
-    settings = sqlite_app.settings
-    monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
-    monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
-    monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
+    add_user(registry_env, "rick", "risk")
+    hand_made_version(registry_env.registry)
     at = packet("rick", model="hand-made", version=1)
     warnings = "\n".join(w.value for w in at.warning)
     assert "No test-environment validation is recorded for this version" in warnings
@@ -331,7 +265,7 @@ def test_a_decision_is_bound_to_the_evidence_the_page_showed(demo_copy):
     assert status.state == "awaiting_signoff" and [s.username for s in status.signoffs if s.valid] == []
     assert status.evidence["fairness_report"] != shown["fairness_report"]
     assert blob.sha256 in list(table_with(at, "SHA-256")["SHA-256"]), "the page now shows the new evidence"
-    assert "Regenerated." in visible_text(at)
+    assert "Regenerated." in visible_text(at, "text")
 
 
 def test_an_expired_approval_goes_back_for_review_when_the_packet_opens(demo_copy, monkeypatch):
@@ -342,7 +276,7 @@ def test_an_expired_approval_goes_back_for_review_when_the_packet_opens(demo_cop
     at = packet("rick", version=1)
     assert any(m.value.startswith("**State:** :orange-badge[Awaiting sign-off]") for m in at.markdown)
     assert demo_copy.signoffs.status("income-propensity", 1).state == "awaiting_signoff"
-    assert "No longer counts: from review round 1" in visible_text(at)
+    assert "No longer counts: from review round 1" in visible_text(at, "text")
     assert at.radio, "rick can sign the new round"
 
 
@@ -389,141 +323,3 @@ def test_only_the_role_that_set_a_condition_or_an_admin_can_close_it(demo_settin
 
 def test_an_admin_may_close_a_condition(demo_settings):
     assert "Close this condition" in [b.label for b in packet("ada").button]
-
-
-# -- audit log ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> dict[str, bytes]:
-    """What the page offers for download, by file name."""
-    offered: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def spy(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            offered[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
-    return offered
-
-
-def test_audit_page_filters_and_its_csv_matches_the_log(demo_app, downloads):
-    at = open_page(AUDIT, user="vic")
-    expected = demo_app.registry.audit_log(limit=500)
-    assert list(table_with(at, "#")["#"]) == [e.seq for e in expected]
-
-    at.selectbox[0].select("income-propensity").run()
-    at.selectbox[1].select("signoff.").run()
-    expected = demo_app.registry.audit_log(model="income-propensity", action_prefix="signoff.", limit=500)
-    assert len(expected) == 3
-    shown = table_with(at, "#")
-    assert list(shown["#"]) == [e.seq for e in expected]
-    assert set(shown["What"]) == {"Sign-off decision"} and set(shown["Model"]) == {"income-propensity"}
-
-    rows = list(csv.DictReader(io.StringIO(downloads["greenlight-audit-log.csv"].decode("utf-8"))))
-    assert [r["seq"] for r in rows] == [str(e.seq) for e in expected]
-    for row, entry in zip(rows, expected, strict=True):
-        assert row == {"seq": str(entry.seq), "at": entry.at.isoformat(), "actor": entry.actor,
-                       "action": entry.action, "model": entry.model, "version": str(entry.version),
-                       "detail": canonical_json(entry.detail), "hash": entry.hash}
-
-    at.text_input[0].input("rick").run()
-    assert set(table_with(at, "#")["Who"]) == {"rick"}
-    at.text_input[0].input("nobody-at-all").run()
-    assert any("No entry matches" in i.value for i in at.info)
-
-
-def test_audit_page_checks_the_chain_and_names_a_tampered_entry(demo_copy):
-    at = open_page(AUDIT, user="vic")
-    button(at, "Check the chain now").click().run()
-    assert any("The chain is intact" in s.value for s in at.success)
-    with demo_copy.db.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"))
-    button(at, "Check the chain now").click().run()
-    assert any("broken at entry 3" in e.value and "was changed" in e.value for e in at.error)
-
-
-# -- administration ----------------------------------------------------------------------------
-
-
-def add_account(at: AppTest, username: str, password: str, again: str | None = None, roles=("risk",)) -> AppTest:
-    at.text_input(key="add_username").input(username)
-    at.text_input(key="add_display_name").input(f"{username.title()} Newcomer")
-    at.text_input(key="add_password").input(password)
-    at.text_input(key="add_password_again").input(password if again is None else again)
-    at.multiselect(key="add_roles").set_value(list(roles))
-    button(at, "Add the account").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def test_admin_adds_an_account_and_it_is_audited(demo_copy):
-    at = add_account(open_page(ADMIN, user="ada"), "newbie", "a-long-password")
-    assert any("Account 'newbie' added with the roles risk." in s.value for s in at.success)
-    user = demo_copy.accounts.get_user("newbie")
-    assert (user.roles, user.display_name) == (("risk",), "Newbie Newcomer")
-    assert demo_copy.accounts.authenticate("newbie", "a-long-password").username == "newbie"
-    entry = demo_copy.registry.audit_log(action_prefix="account.", limit=1)[0]
-    assert (entry.actor, entry.action, entry.detail["username"]) == ("ada", "account.created", "newbie")
-    assert "newbie" in list(table_with(at, "User name")["User name"])
-    assert at.text_input(key="add_username").value == "", "the form is cleared for the next account"
-
-
-@pytest.mark.parametrize(("password", "again", "message"), [
-    ("a-long-password", "another-password", "The two passwords differ; type the same password twice."),
-    ("short", None, "A password needs at least 10 characters."),
-])
-def test_a_bad_new_account_is_refused_with_a_reason(demo_copy, password, again, message):
-    at = add_account(open_page(ADMIN, user="ada"), "newbie", password, again)
-    assert [e.value for e in at.error] == [message]
-    assert "newbie" not in {u.username for u in demo_copy.accounts.list_users()}
-
-
-def test_admin_changes_roles_and_disables_an_account(demo_copy):
-    at = open_page(ADMIN, user="ada")
-    at.selectbox[0].select("vic").run()
-    at.multiselect(key="roles_vic").set_value(["viewer", "compliance"]).run()
-    button(at, "Save the roles").click().run()
-    assert demo_copy.accounts.get_user("vic").roles == ("viewer", "compliance")
-    button(at, "Disable the account").click().run()
-    assert demo_copy.accounts.get_user("vic").disabled
-    button(at, "Enable the account").click().run()
-    assert not demo_copy.accounts.get_user("vic").disabled
-    actions = [e.action for e in demo_copy.registry.audit_log(action_prefix="account.", limit=3)]
-    assert actions == ["account.enabled", "account.disabled", "account.roles"]
-
-
-def test_admin_changes_the_sign_off_policy_and_it_is_audited(demo_copy):
-    at = open_page(ADMIN, user="ada")
-    at.multiselect(key="policy_medium").set_value(["business_owner", "risk", "compliance"])
-    at.number_input[0].set_value(90)
-    button(at, "Save the policy").click().run()
-    assert any("The sign-off policy is saved." in s.value for s in at.success)
-    policy = demo_copy.org_policy.current()
-    assert policy["signoff_roles_by_tier"]["medium"] == ["business_owner", "risk", "compliance"]
-    assert policy["expires_days"] == 90
-    entry = demo_copy.registry.audit_log(action_prefix="policy.", limit=1)[0]
-    assert (entry.actor, entry.detail["to"]) == ("ada", policy)
-
-
-def test_an_empty_tier_is_refused_by_the_backend(demo_copy):
-    at = open_page(ADMIN, user="ada")
-    at.multiselect(key="policy_low").set_value([])
-    button(at, "Save the policy").click().run()
-    assert [e.value for e in at.error] == ["Risk tier 'low' needs at least one role, each in lowercase words joined by '_'."]
-    assert demo_copy.org_policy.current()["signoff_roles_by_tier"]["low"] == ["business_owner"]
-
-
-def test_a_non_admin_cannot_manage_accounts_or_the_policy(demo_copy):
-    at = open_page(ADMIN, user="rick")
-    assert at.error[0].value.startswith("Only administrators can manage accounts and the sign-off policy.")
-    assert not at.text_input
-    rick = demo_copy.accounts.get_user("rick")
-    with pytest.raises(PermissionDenied):
-        demo_copy.accounts.add_user("sneaky", "a-long-password", ["admin"], actor=rick)
-    with pytest.raises(PermissionDenied):
-        demo_copy.org_policy.update(demo_copy.org_policy.current(), actor=rick)
-    with pytest.raises(PermissionDenied):
-        demo_copy.accounts.set_roles("rick", ["admin"], actor=rick)
