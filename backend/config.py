@@ -43,7 +43,3 @@ class Settings:
         artifacts = env.get("GREENLIGHT_ARTIFACTS")
         artifacts_dir = Path(artifacts).expanduser().resolve() if artifacts else home / "artifacts"
         return cls(home=home, db_url=db_url, artifacts_dir=artifacts_dir)
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.db_url.startswith("sqlite")

@@ -2,11 +2,8 @@
 
 import streamlit as st
 
-from backend.errors import NotFound
-from portal import auth, components, data, model_view
-from portal.errors import errors_shown, show_error
-from portal.query import url_selectbox
-from portal.wording import state_label
+from portal import auth, components, data, model_view, pickers
+from portal.errors import errors_shown
 
 user = auth.require_user()
 
@@ -18,14 +15,7 @@ with errors_shown():
         st.stop()
     by_name = {m.name: m for m in models}
 
-    name, unknown = url_selectbox("Model", list(by_name), param="model", clears=("version",),
-                                  format_func=lambda n: f"{by_name[n].title} ({n})",
-                                  placeholder="Choose a model")
-    if unknown is not None:
-        with errors_shown(hint="Choose a model from the list above."):
-            data.get_model(unknown)
-            data.refresh()  # it exists: the cached list is older than the model
-            st.rerun()
+    name = pickers.model_picker(by_name)
     if name is None:
         st.stop()
     summary = by_name[name]
@@ -49,18 +39,8 @@ with errors_shown():
     model_view.metrics_section(page.versions, summary.task)
 
     st.header("One version in detail")
-    versions = {v.number: v for v in page.versions}
-    requested = st.query_params.get("version")
-    if requested and requested.isdigit() and int(requested) not in versions:
-        with errors_shown(hint="Choose a version from the list."):
-            older = data.get_version(name, int(requested))  # older than the page of history shown
-            versions[older.number] = older
-    number, bad = url_selectbox("Version", sorted(versions, reverse=True), param="version",
-                                format_func=lambda n: f"Version {n} — {state_label(versions[n].state)}",
-                                placeholder="Choose a version")
-    if bad is not None and not bad.isdigit():
-        show_error(NotFound(f"'{bad}' is not a version number."), hint="Choose a version from the list.")
-    if number is None:
+    version = pickers.version_picker(name, page.versions)
+    if version is None:
         st.stop()
-    model_view.version_section(versions[number], data.list_stage_runs(name, number),
-                               data.list_artifacts(name, number))
+    model_view.version_section(version, data.list_stage_runs(name, version.number),
+                               data.list_artifacts(name, version.number))

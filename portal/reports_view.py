@@ -13,15 +13,13 @@ import pandas as pd
 import streamlit as st
 
 from backend.domain import ModelSummary, Version
-from backend.errors import NotFound
 from backend.metrics import METRICS
 from backend.reports import VersionReports
 from backend.states import State
-from portal import data, explain_view, report_charts, report_data, whatif_view
+from portal import data, explain_view, pickers, report_charts, report_data, whatif_view
 from portal.components import state_badge
-from portal.errors import errors_shown, show_error
+from portal.errors import errors_shown
 from portal.navigation import MODEL_PAGE
-from portal.query import url_selectbox
 from portal.report_tables import (
     changes_table,
     check_reason,
@@ -32,7 +30,7 @@ from portal.report_tables import (
     verdict_label,
     verdict_rule,
 )
-from portal.wording import escape_markdown, failure_sentence, state_explanation, state_label
+from portal.wording import escape_markdown, failure_sentence, state_explanation
 
 __all__ = ["choose_version", "render"]
 
@@ -64,40 +62,25 @@ def choose_version(models: list[ModelSummary]) -> tuple[ModelSummary, Version] |
     by_name = {m.name: m for m in models}
     left, right = st.columns(2)
     with left:
-        name, unknown = url_selectbox("Model", list(by_name), param="model", clears=("version",),
-                                      format_func=lambda n: f"{by_name[n].title} ({n})", placeholder="Choose a model")
-    if unknown is not None:
-        with errors_shown(hint="Choose a model from the list above."):
-            data.get_model(unknown)
-            data.refresh()  # it exists: the cached list is older than the model
-            st.rerun()
+        name = pickers.model_picker(by_name)
     if name is None:
         return None
     page = data.list_versions(name)
-    versions = {v.number: v for v in page.versions}
-    if not versions:
+    if not page.versions:
         st.info(f"{by_name[name].title} has no version yet. Run its pipeline to register one; the reports are "
                 "written for every version that passes its smoke checks.")
         return None
-    requested = st.query_params.get("version")
-    if requested and requested.isdigit() and int(requested) not in versions:
-        with errors_shown(hint="Choose a version from the list."):
-            older = data.get_version(name, int(requested))  # older than the page of history shown
-            versions[older.number] = older
-    reported = report_data.versions_with_reports(name, versions)
-    default = max(reported) if reported else max(versions)
+    reported = report_data.versions_with_reports(name, [v.number for v in page.versions])
 
-    def label(n: int) -> str:
-        return f"Version {n} — {state_label(versions[n].state)}" + ("" if n in reported else " (no reports)")
+    def note(version: Version) -> str:
+        # A deep-linked version older than the page shown is looked up on its own (cached).
+        has_reports = version.number in reported or report_data.versions_with_reports(name, [version.number])
+        return "" if has_reports else " (no reports)"
 
     with right:
-        number, bad = url_selectbox("Version", sorted(versions, reverse=True), param="version", format_func=label,
-                                    placeholder="Choose a version", default=default)
-    if bad is not None and not bad.isdigit():
-        show_error(NotFound(f"'{bad}' is not a version number."), hint="Choose a version from the list.")
-    if number is None:
-        return None
-    return by_name[name], versions[number]
+        version = pickers.version_picker(name, page.versions, default=max(reported) if reported else None,
+                                         note=note)
+    return (by_name[name], version) if version is not None else None
 
 
 # -- the page --------------------------------------------------------------------------------

@@ -14,15 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from backend.domain import ModelSummary, StageRun, Version
-from backend.errors import NotFound
 from backend.reports import VERDICT_LABELS
 from backend.signoff import SignOffStatus
 from backend.states import State
-from portal import data, tables
+from portal import data, pickers, tables
 from portal.components import state_badge
-from portal.errors import show_error
 from portal.navigation import MODEL_PAGE
-from portal.query import url_selectbox
 from portal.signoff_data import ReportDigest, awaiting
 from portal.signoff_wording import (
     EVIDENCE_LABELS,
@@ -59,33 +56,14 @@ def choose_version(models: list[ModelSummary]) -> tuple[ModelSummary, int] | Non
     waiting = [(s.model, s.version) for s in awaiting() if s.model in by_name]
     left, right = st.columns(2)
     with left:
-        name, unknown = url_selectbox("Model", list(by_name), param="model", clears=("version",),
-                                      format_func=lambda n: f"{by_name[n].title} ({n})",
-                                      placeholder="Choose a model", default=waiting[0][0] if waiting else None)
-    if unknown is not None:
-        data.get_model(unknown)  # raises NotFound with a readable message
-        data.refresh()  # it exists: the cached list is older than the model
-        st.rerun()
+        name = pickers.model_picker(by_name, default=waiting[0][0] if waiting else None)
     if name is None:
         return None
-    page = data.list_versions(name)
-    numbers = [v.number for v in page.versions]
-    states = {v.number: v.state for v in page.versions}
-    requested = st.query_params.get("version")
-    if requested and requested.isdigit() and int(requested) not in states:
-        older = data.get_version(name, int(requested))  # raises NotFound for a version that does not exist
-        numbers.append(older.number)
-        states[older.number] = older.state
     pending = [n for m, n in waiting if m == name]
     with right:
-        number, bad = url_selectbox("Version", sorted(numbers, reverse=True), param="version",
-                                    format_func=lambda n: f"Version {n} — {state_label(states[n])}",
-                                    placeholder="Choose a version", default=pending[0] if pending else None)
-    if bad is not None:
-        show_error(NotFound(f"'{bad}' is not a version number."), hint="Choose a version from the list.")
-    if number is None:
-        return None
-    return by_name[name], number
+        version = pickers.version_picker(name, data.list_versions(name).versions,
+                                         default=pending[0] if pending else None)
+    return (by_name[name], version.number) if version is not None else None
 
 
 def header(model: ModelSummary, version: Version, status: SignOffStatus, names: dict[str, str], *,
