@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
-PG_PORT ?= 54329
+# A free port for this run's PostgreSQL cluster, so two runs on one machine never share one
+# (its data folder is named after the port).
+ifeq ($(origin PG_PORT), undefined)
+PG_PORT := $(shell $(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+endif
 
 .PHONY: run test bench lint clean
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.accounts import Accounts
-from backend.artifacts import ArtifactStore
 from backend.config import Settings
 from backend.db import Database
-from backend.org_policy import OrgPolicy
+from backend.governance.accounts import Accounts
+from backend.governance.org_policy import OrgPolicy
+from backend.governance.signoff import SignOffs
 from backend.registry import Registry
-from backend.signoff import SignOffs
+from backend.registry.artifacts import ArtifactStore
 
 __all__ = ["App"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
@@ -17,6 +17,12 @@ __all__ = [
     "User",
     "SignOff",
     "Condition",
+    "ModelInfo",
+    "RoleStatus",
+    "SignOffStatus",
+    "InboxItem",
+    "ChainReport",
+    "PipelineResult",
 ]
 
 
@@ -169,3 +175,85 @@ class AuditEntry:
     version: int | None
     detail: dict[str, Any]
     hash: str
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a spec says about a model; ``Registry.upsert_model`` stores it."""
+
+    name: str
+    title: str
+    description: str
+    owner: str
+    risk_tier: str
+    task: str
+
+
+@dataclass(frozen=True)
+class RoleStatus:
+    role: str
+    status: str  # approved | approved_with_conditions | rejected | waiting
+    by: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SignOffStatus:
+    model: str
+    title: str
+    risk_tier: str
+    version: int
+    state: str
+    author: str
+    round: int
+    required_roles: tuple[str, ...]
+    roles: list[RoleStatus]
+    signoffs: list[SignOff]
+    conditions: list[Condition]
+    evidence: dict[str, str]
+    requested_at: datetime | None
+
+    @property
+    def missing_roles(self) -> tuple[str, ...]:
+        return tuple(r.role for r in self.roles if r.status == "waiting")
+
+    @property
+    def open_conditions(self) -> list[Condition]:
+        return [c for c in self.conditions if c.is_open]
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    model: str
+    title: str
+    version: int
+    author: str
+    risk_tier: str
+    roles: tuple[str, ...]
+    waiting_since: datetime | None
+
+    @property
+    def waiting_days(self) -> float:
+        if self.waiting_since is None:
+            return 0.0
+        return (datetime.now(UTC) - self.waiting_since).total_seconds() / 86400
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    intact: bool
+    entries: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    model: str
+    version: int
+    passed: bool
+    failed_stage: str | None
+    reason: str | None
+    stages: list[StageRun]
+    #: roles whose sign-off the version now waits for (empty when a stage failed)
+    waiting_for: tuple[str, ...] = ()

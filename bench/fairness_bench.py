@@ -42,8 +42,8 @@ def adult_like_rows(rows: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Outcomes, model scores and sensitive columns: Adult's test set resampled to ``rows``."""
     import importlib.util
 
-    from backend.data import load_training_data
-    from backend.spec import load_spec
+    from backend.pipeline.data import load_training_data
+    from backend.pipeline.spec import load_spec
 
     spec = load_spec(ROOT / "examples" / "income-propensity" / "greenlight.toml")
     data = load_training_data(spec.data, task="classification", folder=spec.folder)

@@ -32,11 +32,12 @@ import streamlit as st  # noqa: E402
 from _workspace import temporary_home  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from backend.accounts import operator  # noqa: E402
 from backend.app import App  # noqa: E402
 from backend.config import Settings  # noqa: E402
-from backend.registry import ModelInfo, Registry  # noqa: E402
-from backend.states import State  # noqa: E402
+from backend.domain import ModelInfo  # noqa: E402
+from backend.governance.accounts import operator  # noqa: E402
+from backend.registry import Registry  # noqa: E402
+from backend.registry.states import State  # noqa: E402
 from portal.auth import SESSION_KEY  # noqa: E402
 
 MODELS, VERSIONS = 200, 25

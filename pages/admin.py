@@ -3,7 +3,7 @@
 import streamlit as st
 
 from backend.errors import PermissionDenied
-from backend.permissions import can
+from backend.governance.permissions import can
 from portal import admin_view, auth, data
 from portal.errors import errors_shown, show_error
 from portal.signoff_wording import role_list

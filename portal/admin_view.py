@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from backend.accounts import MIN_PASSWORD_LENGTH
 from backend.domain import User
 from backend.errors import InvalidData
-from backend.permissions import BUILTIN_ROLES, REVIEWER_ROLES
+from backend.governance.accounts import MIN_PASSWORD_LENGTH
+from backend.governance.permissions import BUILTIN_ROLES, REVIEWER_ROLES
 from portal import data
 from portal.errors import show_error
 from portal.signoff_wording import role_explanation, role_label, role_list

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from backend.permissions import is_reviewer
+from backend.governance.permissions import is_reviewer
 from portal import auth, signoff_data
 from portal.errors import errors_shown
 from portal.navigation import INBOX_PAGE, pages_for

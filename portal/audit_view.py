@@ -7,8 +7,8 @@ import io
 
 import pandas as pd
 
-from backend.audit import canonical_json
 from backend.domain import AuditEntry
+from backend.governance.audit import canonical_json
 from portal.signoff_wording import action_label, audit_detail
 from portal.wording import format_when
 

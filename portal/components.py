@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from backend.domain import ModelSummary
-from backend.states import State
+from backend.registry.states import State
 from portal.navigation import MODEL_PAGE
 from portal.wording import (
     escape_markdown,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from backend.domain import User
-from backend.signoff import InboxItem, SignOffStatus
+from backend.domain import InboxItem, SignOffStatus, User
 from portal.navigation import SIGNOFF_PAGE
 from portal.signoff_wording import role_label, role_list, waiting_time
 from portal.wording import escape_markdown, format_when

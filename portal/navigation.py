@@ -12,7 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from backend.domain import User
-from backend.permissions import is_reviewer
+from backend.governance.permissions import is_reviewer
 
 OVERVIEW_PAGE = "../pages/overview.py"
 MODEL_PAGE = "../pages/model.py"

@@ -14,8 +14,8 @@ import streamlit as st
 
 from backend.domain import ModelSummary, Version
 from backend.metrics import METRICS
+from backend.registry.states import State
 from backend.reports import VersionReports
-from backend.states import State
 from portal import data, explain_view, pickers, report_charts, report_data, whatif_view
 from portal.components import state_badge
 from portal.errors import errors_shown

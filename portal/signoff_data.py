@@ -14,11 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from backend.domain import AuditEntry, User
+from backend.domain import AuditEntry, InboxItem, SignOffStatus, User
 from backend.errors import Conflict
+from backend.registry.states import State
 from backend.reports import load_reports
-from backend.signoff import InboxItem, SignOffStatus
-from backend.states import State
 from portal.data import CACHE_SECONDS, SettingsKey, app_for, get_app, refresh, settings_key
 
 __all__ = [

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from backend.domain import Condition, User
+from backend.domain import Condition, SignOffStatus, User
 from backend.errors import GreenlightError, PermissionDenied
-from backend.permissions import can, require
-from backend.signoff import SignOffStatus
-from backend.states import State
+from backend.governance.permissions import can, require
+from backend.registry.states import State
 from portal import data
 from portal.errors import show_error
 from portal.signoff_wording import (

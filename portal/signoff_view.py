@@ -13,10 +13,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from backend.domain import ModelSummary, StageRun, Version
+from backend.domain import ModelSummary, SignOffStatus, StageRun, Version
+from backend.registry.states import State
 from backend.reports import VERDICT_LABELS
-from backend.signoff import SignOffStatus
-from backend.states import State
 from portal import data, pickers, tables
 from portal.components import state_badge
 from portal.navigation import MODEL_PAGE

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from backend.permissions import ROLE_EXPLANATIONS
+from backend.governance.permissions import ROLE_EXPLANATIONS
 
 __all__ = [
     "DECISION_CHOICES",

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from backend.domain import ModelSummary
 from backend.metrics import METRICS, format_value
-from backend.stages import STAGE_EXPLANATIONS
-from backend.states import STATE_EXPLANATIONS, State
+from backend.registry.stages import STAGE_EXPLANATIONS
+from backend.registry.states import STATE_EXPLANATIONS, State
 
 __all__ = [
     "STATE_LABELS",

@@ -27,9 +27,9 @@ def quick_password_hashing(monkeypatch):
     """Argon2 with its production cost takes ~0.1 s a hash; the tests create hundreds."""
     from argon2 import PasswordHasher
 
-    import backend.accounts
+    import backend.governance.accounts
 
-    monkeypatch.setattr(backend.accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(backend.governance.accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backend.registry import ModelInfo, Registry
+from backend.domain import ModelInfo
+from backend.registry import Registry
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -95,7 +96,7 @@ def make_model(registry: Registry, name: str = "test-model", *, actor: str = "te
 
 
 def add_user(app, username: str, *roles: str, password: str = "correct horse battery", email: str | None = None):
-    from backend.accounts import operator
+    from backend.governance.accounts import operator
 
     return app.accounts.add_user(username, password, list(roles), actor=operator(), email=email)
 

@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from backend.accounts import operator
 from backend.cli.base import cli, jsonable, open_app, print_json, read_password
 from backend.errors import PermissionDenied
+from backend.governance.accounts import operator
 
 __all__ = ["cli"]
 

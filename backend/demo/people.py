@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.accounts import operator
 from backend.app import App
 from backend.domain import User
-from backend.states import State
+from backend.governance.accounts import operator
+from backend.registry.states import State
 
 __all__ = ["DEMO_ACCOUNTS", "DemoAccount", "seed_accounts", "seed_signoffs"]
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from backend.app import App
 from backend.demo.people import seed_accounts, seed_signoffs
-from backend.pipeline import PipelineResult, run_pipeline
+from backend.domain import PipelineResult
+from backend.pipeline import run_pipeline
 from backend.pipeline.context import Progress
 
 __all__ = ["seed_demo", "DEMO_RUNS", "DemoRun", "examples_dir"]

@@ -9,11 +9,11 @@ import warnings
 
 import sklearn
 
-from backend.data import load_training_data
 from backend.errors import StageFailed
-from backend.model_io import dump_estimator
 from backend.pipeline.context import RunContext, StageOutcome
+from backend.pipeline.data import load_training_data
 from backend.pipeline.factory import build_estimator, describe_estimator, json_params
+from backend.registry.model_io import dump_estimator
 
 __all__ = ["run_build", "SAMPLE_ROWS", "git_commit_of"]
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from backend.app import App
-from backend.data import TrainingData
 from backend.domain import ArtifactRef
-from backend.spec import ModelSpec
+from backend.pipeline.data import TrainingData
+from backend.pipeline.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from backend.app import App
 
 __all__ = ["RunContext", "StageOutcome", "Progress"]
 

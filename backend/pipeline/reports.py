@@ -16,9 +16,9 @@ import pandas as pd
 
 from backend.domain import ArtifactRef
 from backend.errors import GreenlightError, StageFailed
+from backend.governance.policy import DEFAULT_POLICY
 from backend.pipeline.context import RunContext, StageOutcome
 from backend.pipeline.validation import load_version_model
-from backend.policy import DEFAULT_POLICY
 from backend.reports import explain_model, fairness_report, group_labels, jsonable, store_json
 
 __all__ = ["run_reports"]

@@ -9,21 +9,24 @@ from __future__ import annotations
 import getpass
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from backend.app import App
-from backend.domain import StageRun
+from backend.domain import PipelineResult
 from backend.errors import GreenlightError, InvalidSpec
 from backend.pipeline.build import git_commit_of, run_build
 from backend.pipeline.context import Progress, RunContext, StageOutcome
 from backend.pipeline.reports import run_reports
 from backend.pipeline.smoke import run_smoke_checks
+from backend.pipeline.spec import load_spec
 from backend.pipeline.validation import run_test_validation
+from backend.registry.stages import MANUAL_STAGE, STAGE_EXPLANATIONS
+from backend.registry.states import State
 from backend.reports import write_model_card
-from backend.spec import load_spec
-from backend.stages import MANUAL_STAGE, STAGE_EXPLANATIONS
-from backend.states import State
+
+if TYPE_CHECKING:
+    from backend.app import App
 
 __all__ = ["run_pipeline", "PipelineResult", "STAGES", "STAGE_EXPLANATIONS", "MANUAL_STAGE"]
 
@@ -37,18 +40,6 @@ STAGES: list[tuple[str, Stage, State]] = [
     ("test_validation", run_test_validation, State.VALIDATED),
 ]
 
-
-
-@dataclass(frozen=True)
-class PipelineResult:
-    model: str
-    version: int
-    passed: bool
-    failed_stage: str | None
-    reason: str | None
-    stages: list[StageRun]
-    #: roles whose sign-off the version now waits for (empty when a stage failed)
-    waiting_for: tuple[str, ...] = ()
 
 
 def _quiet(_stage: str, _message: str) -> None:

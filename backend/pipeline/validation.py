@@ -14,12 +14,17 @@ from typing import Any
 import numpy as np
 
 from backend.errors import GreenlightError, NotFound, StageFailed
-from backend.evaluation import compare, compute_metrics, describe_comparison, paired_bootstrap
 from backend.metrics import METRICS, PRIMARY_METRIC
 from backend.pipeline.context import RunContext, StageOutcome
+from backend.pipeline.evaluation import (
+    compare,
+    compute_metrics,
+    describe_comparison,
+    paired_bootstrap,
+)
 from backend.pipeline.fresh_process import ref_payload, run_in_fresh_process
 from backend.pipeline.gates import evaluate_gates
-from backend.serving import LoadedModel, load_model
+from backend.registry.loaded_model import LoadedModel, load_model
 
 __all__ = ["run_test_validation", "load_version_model"]
 

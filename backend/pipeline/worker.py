@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backend.artifacts import ArtifactStore
-from backend.data import apply_schema
 from backend.domain import ArtifactRef
 from backend.errors import GreenlightError
-from backend.serving import load_model
+from backend.registry.artifacts import ArtifactStore
+from backend.registry.loaded_model import load_model
+from backend.registry.schema import apply_schema
 
 LATENCY_CALLS = 250
 

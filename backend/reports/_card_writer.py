@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from backend.app import App
 from backend.domain import ArtifactRef
 from backend.reports._model_card import model_card_sections, render_html, render_markdown
 from backend.reports._store import CARD_KINDS, load_reports, store_bytes
+
+if TYPE_CHECKING:
+    from backend.app import App
 
 __all__ = ["write_model_card", "WrittenModelCard", "build_model_card"]
 

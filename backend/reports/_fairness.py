@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from backend.errors import InvalidData
+from backend.governance.policy import DEFAULT_POLICY
 from backend.metrics import METRICS
-from backend.policy import DEFAULT_POLICY
 from backend.reports._group_metrics import (
     CLASSIFICATION_METRICS,
     REGRESSION_METRICS,

@@ -7,7 +7,7 @@ thousand resamples cost a thousand small draws instead of a thousand passes over
 The point values equal fairlearn's (a test checks this to 1e-9).
 
 For a regression model the metrics depend on each row's error, so the rows are resampled with
-Poisson(1) weights, as in :mod:`backend.evaluation`.
+Poisson(1) weights, as in :mod:`backend.pipeline.evaluation`.
 """
 
 from __future__ import annotations

@@ -10,14 +10,16 @@ import io
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from backend.app import App
 from backend.domain import ArtifactRef
 from backend.errors import InvalidData, NotFound
+
+if TYPE_CHECKING:
+    from backend.app import App
 
 __all__ = ["VersionReports", "ModelCardFile", "store_json", "store_bytes", "load_reports", "load_test_scores",
            "load_model_card", "jsonable", "REPORT_KINDS"]

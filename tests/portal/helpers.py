@@ -9,7 +9,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from backend.config import Settings
-from backend.registry import ModelInfo
+from backend.domain import ModelInfo
 from portal.auth import SESSION_KEY
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from backend.audit import canonical_json
 from backend.errors import PermissionDenied
+from backend.governance.audit import canonical_json
 from tests.portal.helpers import ADMIN, AUDIT, button, no_exception, open_page, table_with
 
 # -- audit log ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 
 from backend.app import App
 from backend.metrics import METRICS
-from backend.states import STATE_EXPLANATIONS, State
+from backend.registry.states import STATE_EXPLANATIONS, State
 from portal.auth import SESSION_KEY
 from portal.errors import UNEXPECTED_MESSAGE
 from portal.wording import state_label
@@ -303,7 +303,7 @@ def test_wrong_password_is_refused_and_the_right_one_signs_in(demo_settings):
 
 
 def test_a_disabled_account_is_signed_out_at_once(demo_settings):
-    from backend.accounts import operator
+    from backend.governance.accounts import operator
 
     app = App.open(demo_settings)
     try:

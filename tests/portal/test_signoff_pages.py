@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from backend.accounts import operator
+from backend.governance.accounts import operator
 from backend.reports import load_reports
 from portal.errors import UNEXPECTED_MESSAGE
 from portal.wording import escape_markdown
@@ -269,10 +269,10 @@ def test_a_decision_is_bound_to_the_evidence_the_page_showed(demo_copy):
 
 
 def test_an_expired_approval_goes_back_for_review_when_the_packet_opens(demo_copy, monkeypatch):
-    import backend.signoff_rules
+    import backend.governance.signoff_rules
 
-    later = backend.signoff_rules.utcnow() + timedelta(days=200)
-    monkeypatch.setattr(backend.signoff_rules, "utcnow", lambda: later)
+    later = backend.governance.signoff_rules.utcnow() + timedelta(days=200)
+    monkeypatch.setattr(backend.governance.signoff_rules, "utcnow", lambda: later)
     at = packet("rick", version=1)
     assert any(m.value.startswith("**State:** :orange-badge[Awaiting sign-off]") for m in at.markdown)
     assert demo_copy.signoffs.status("income-propensity", 1).state == "awaiting_signoff"

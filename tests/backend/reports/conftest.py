@@ -7,8 +7,8 @@ import importlib.util
 import numpy as np
 import pytest
 
-from backend.data import load_training_data
-from backend.spec import load_spec
+from backend.pipeline.data import load_training_data
+from backend.pipeline.spec import load_spec
 from tests.factories import EXAMPLES
 
 

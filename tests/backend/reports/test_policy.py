@@ -7,8 +7,8 @@ import pytest
 from backend.errors import InvalidSpec, InvalidTransition
 from backend.metrics import FAIRNESS_METRICS, GROUP_METRICS, METRICS
 from backend.pipeline.gates import evaluate_gates
-from backend.spec import load_spec
-from backend.states import State, check_transition
+from backend.pipeline.spec import load_spec
+from backend.registry.states import State, check_transition
 from tests.factories import EXAMPLES, write_spec
 
 

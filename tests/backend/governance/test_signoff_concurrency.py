@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from functools import partial
 
-from backend import audit
+from backend.governance import audit
 from tests.factories import add_user, validated_version
 
 ROUNDS = 5

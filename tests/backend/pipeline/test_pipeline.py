@@ -9,8 +9,8 @@ import pytest
 from backend.errors import ArtifactIntegrityError
 from backend.pipeline import run_pipeline
 from backend.pipeline.validation import load_version_model
+from backend.registry.loaded_model import load_model
 from backend.reports import load_model_card, load_reports
-from backend.serving import load_model
 from tests.factories import LOGISTIC_FACTORY, credit_spec_dir, synthetic_classification, write_spec
 
 
@@ -193,7 +193,7 @@ def test_champion_that_cannot_be_loaded_is_reported_not_fatal(sqlite_app, tmp_pa
 
 def test_load_version_model_helper_uses_recorded_schema(sqlite_app, tmp_path):
     from backend.pipeline.context import RunContext
-    from backend.spec import load_spec
+    from backend.pipeline.spec import load_spec
 
     spec_path = credit_spec_dir(tmp_path)
     assert run_pipeline(sqlite_app, spec_path, author="ana").passed

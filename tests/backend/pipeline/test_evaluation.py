@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from backend.evaluation import classification_metrics, compare, paired_bootstrap, regression_metrics
+from backend.pipeline.evaluation import (
+    classification_metrics,
+    compare,
+    paired_bootstrap,
+    regression_metrics,
+)
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from backend import audit
 from backend.db.tables import SignOffRow
 from backend.db.types import utcnow
 from backend.errors import Conflict, InvalidData, InvalidTransition, PermissionDenied
-from backend.states import State
+from backend.governance import audit
+from backend.registry.states import State
 from tests.factories import add_user, validated_version
 
 

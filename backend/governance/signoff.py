@@ -11,21 +11,19 @@ after the policy's days and the version needs review again.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend import audit
-from backend.audit import canonical_json
 from backend.db import Database
 from backend.db.tables import ConditionRow, ModelRow, SignOffRow, StageRunRow, UserRow, VersionRow
 from backend.db.types import utcnow
-from backend.domain import Condition, SignOff, User
+from backend.domain import Condition, InboxItem, RoleStatus, SignOff, SignOffStatus, User
 from backend.errors import Conflict, InvalidData, InvalidTransition, NotFound, PermissionDenied
-from backend.permissions import require
-from backend.signoff_rules import (
+from backend.governance import audit
+from backend.governance.audit import canonical_json
+from backend.governance.permissions import require
+from backend.governance.signoff_rules import (
     APPROVING,
     current_evidence,
     judged_signoffs,
@@ -33,64 +31,14 @@ from backend.signoff_rules import (
     required_roles,
     version_row,
 )
-from backend.stages import MANUAL_STAGE
-from backend.states import State
+from backend.registry.stages import MANUAL_STAGE
+from backend.registry.states import State
 
 __all__ = ["SignOffs", "SignOffStatus", "RoleStatus", "InboxItem", "DECISIONS", "STAGE"]
 
 DECISIONS = ("approve", "conditions", "reject")
 STAGE = MANUAL_STAGE
 MAX_TEXT = 5000
-
-
-@dataclass(frozen=True)
-class RoleStatus:
-    role: str
-    status: str  # approved | approved_with_conditions | rejected | waiting
-    by: str | None = None
-    at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class SignOffStatus:
-    model: str
-    title: str
-    risk_tier: str
-    version: int
-    state: str
-    author: str
-    round: int
-    required_roles: tuple[str, ...]
-    roles: list[RoleStatus]
-    signoffs: list[SignOff]
-    conditions: list[Condition]
-    evidence: dict[str, str]
-    requested_at: datetime | None
-
-    @property
-    def missing_roles(self) -> tuple[str, ...]:
-        return tuple(r.role for r in self.roles if r.status == "waiting")
-
-    @property
-    def open_conditions(self) -> list[Condition]:
-        return [c for c in self.conditions if c.is_open]
-
-
-@dataclass(frozen=True)
-class InboxItem:
-    model: str
-    title: str
-    version: int
-    author: str
-    risk_tier: str
-    roles: tuple[str, ...]
-    waiting_since: datetime | None
-
-    @property
-    def waiting_days(self) -> float:
-        if self.waiting_since is None:
-            return 0.0
-        return (utcnow() - self.waiting_since).total_seconds() / 86400
 
 
 def _locate(session: Session, model: str, number: int, *, lock: bool = False) -> tuple[ModelRow, VersionRow]:

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backend.artifacts import ArtifactStore
-from backend.data import apply_schema
 from backend.domain import ArtifactRef
-from backend.model_io import load_estimator
+from backend.registry.artifacts import ArtifactStore
+from backend.registry.model_io import load_estimator
+from backend.registry.schema import apply_schema
 
 __all__ = ["LoadedModel", "load_model"]
 

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from backend import audit
+from backend.domain import ModelInfo
 from backend.errors import InvalidTransition, NotFound
-from backend.registry import ModelInfo
-from backend.states import State
+from backend.governance import audit
+from backend.registry.states import State
 from tests.factories import make_model
 
 

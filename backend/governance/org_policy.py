@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from backend import audit
-from backend.accounts import acting
 from backend.db import Database
 from backend.db.tables import OrgPolicyRow
 from backend.domain import User
 from backend.errors import InvalidData
-from backend.permissions import require
-from backend.policy import SIGNOFF_ROLES_BY_TIER
+from backend.governance import audit
+from backend.governance.accounts import acting
+from backend.governance.permissions import require
+from backend.governance.policy import SIGNOFF_ROLES_BY_TIER
 
 __all__ = ["OrgPolicy", "DEFAULT_ORG_POLICY", "validate_org_policy"]
 

@@ -12,13 +12,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, or_, select
 
-from backend import audit
 from backend.db import Database
 from backend.db.tables import UserRow
 from backend.db.types import utcnow
 from backend.domain import User
 from backend.errors import Conflict, InvalidData, NotFound, PermissionDenied
-from backend.permissions import check_role_name, require
+from backend.governance import audit
+from backend.governance.permissions import check_role_name, require
 
 __all__ = ["Accounts", "operator", "acting", "MIN_PASSWORD_LENGTH"]
 

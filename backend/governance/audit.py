@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from backend.db.tables import AuditHeadRow, AuditRow
 from backend.db.types import utcnow
-from backend.domain import AuditEntry
+from backend.domain import AuditEntry, ChainReport
 
 __all__ = ["append", "verify", "list_entries", "ChainReport", "canonical_json"]
 
@@ -52,14 +51,6 @@ def append(*, session: Session, actor: str, action: str, model: str | None = Non
     session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=seq, hash=digest))
     return AuditEntry(seq=seq, at=at, actor=actor, action=action, model=model, version=version,
                       detail=json.loads(detail_json), hash=digest)
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    intact: bool
-    entries: int
-    first_bad_seq: int | None = None
-    problem: str | None = None
 
 
 def verify(*, session: Session) -> ChainReport:

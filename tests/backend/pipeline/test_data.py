@@ -7,9 +7,9 @@ import gzip
 import pandas as pd
 import pytest
 
-from backend.data import load_training_data
 from backend.errors import InvalidData
-from backend.spec import load_spec
+from backend.pipeline.data import load_training_data
+from backend.pipeline.spec import load_spec
 from tests.factories import synthetic_classification, write_spec
 
 

@@ -7,13 +7,11 @@ disagree with the registry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from backend import audit
 from backend.db import Database
 from backend.db.tables import AliasRow, ArtifactRow, ModelRow, StageRunRow, VersionRow
 from backend.db.types import utcnow
@@ -21,30 +19,20 @@ from backend.domain import (
     ArtifactRef,
     AuditEntry,
     Model,
+    ModelInfo,
     ModelSummary,
     StageRun,
     Version,
     VersionPage,
 )
 from backend.errors import InvalidTransition, NotFound
-from backend.states import ALIASES, State, check_transition
+from backend.governance import audit
+from backend.registry.states import ALIASES, State, check_transition
 
-__all__ = ["Registry", "ModelInfo", "apply_transition"]
+__all__ = ["Registry", "apply_transition"]
 
 _VERSION_FIELDS = {"git_commit", "spec_path", "spec_hash", "data_fingerprint", "estimator", "params",
                    "metrics", "policy", "input_schema"}
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What a spec says about a model; ``Registry.upsert_model`` stores it."""
-
-    name: str
-    title: str
-    description: str
-    owner: str
-    risk_tier: str
-    task: str
 
 
 def _model_row(session: Session, name: str) -> ModelRow:
@@ -340,7 +328,7 @@ def apply_transition(session: Session, name: str, row: VersionRow, target: str, 
     if target == State.FAILED and not reason:
         raise InvalidTransition("A version can only be marked failed with a reason.")
     if target == State.APPROVED:
-        from backend.signoff_rules import missing_roles
+        from backend.governance.signoff_rules import missing_roles
 
         missing = missing_roles(session, row)
         if missing:

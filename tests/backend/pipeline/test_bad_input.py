@@ -7,8 +7,8 @@ import gzip
 
 import pytest
 
-from backend import audit
 from backend.cli import main
+from backend.governance import audit
 from backend.pipeline import runner
 from tests.factories import credit_spec_dir
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert, select, update
 
-from backend import audit
 from backend.db.tables import AuditRow
+from backend.governance import audit
 
 
 def _fill(app, n=5):

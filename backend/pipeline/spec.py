@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backend.domain import ModelInfo
 from backend.errors import InvalidSpec
+from backend.governance.policy import merge_policy
 from backend.metrics import METRICS, gate_metric_names
-from backend.policy import merge_policy
-from backend.registry import ModelInfo
 
 __all__ = ["ModelSpec", "DataSpec", "load_spec", "parse_spec"]
 

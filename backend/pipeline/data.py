@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from backend.errors import InvalidData
-from backend.spec import DataSpec
+from backend.pipeline.spec import DataSpec
+from backend.registry.schema import apply_schema, check_numeric
 
 __all__ = ["Dataset", "TrainingData", "load_training_data", "read_table", "apply_schema", "infer_schema"]
 
@@ -90,27 +91,6 @@ def label_path(path: Path) -> str:
     return path.name if len(str(path)) > 120 else str(path)
 
 
-def _as_category(column: pd.Series) -> pd.Series:
-    values = column.astype(object)
-    return values.where(column.isna(), values.map(lambda v: str(v).strip())).astype(object)
-
-
-def _check_numeric(column: pd.Series, name: str, label: str) -> pd.Series:
-    """Numbers as float64, or an error naming the first text value and its line."""
-    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
-        return column.astype("float64")
-    converted = pd.to_numeric(column, errors="coerce")
-    bad = converted.isna() & column.notna()
-    if bad.any():
-        position = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InvalidData(
-            f"Column '{name}' in the {label} holds text where numbers are expected: "
-            f"{column.iloc[position]!r} on line {position + 2} ({int(bad.sum())} such value"
-            f"{'s' if bad.sum() > 1 else ''})."
-        )
-    return converted.astype("float64")
-
-
 def infer_schema(frame: pd.DataFrame, label: str) -> dict[str, str]:
     """'number' or 'category' per column; a mostly-numeric text column is an error."""
     schema = {}
@@ -122,21 +102,9 @@ def infer_schema(frame: pd.DataFrame, label: str) -> dict[str, str]:
         present = column.dropna()
         numeric = pd.to_numeric(present, errors="coerce").notna()
         if len(present) and numeric.mean() >= NUMERIC_SHARE:
-            _check_numeric(column, name, label)  # raises, naming the first text value
+            check_numeric(column, name, label)  # raises, naming the first text value
         schema[name] = "category"
     return schema
-
-
-def apply_schema(frame: pd.DataFrame, schema: dict[str, str], label: str) -> pd.DataFrame:
-    """Columns of ``schema`` in order, typed as recorded; missing columns are an error."""
-    missing = [c for c in schema if c not in frame.columns]
-    if missing:
-        raise InvalidData(f"The {label} lacks column{'s' if len(missing) > 1 else ''} the model needs: "
-                          + ", ".join(repr(c) for c in missing))
-    out = {}
-    for name, kind in schema.items():
-        out[name] = _check_numeric(frame[name], name, label) if kind == "number" else _as_category(frame[name])
-    return pd.DataFrame(out, index=frame.index)
 
 
 def _target(frame: pd.DataFrame, spec: DataSpec, label: str, path: Path) -> pd.Series:
@@ -182,7 +150,7 @@ def _binary_target(train: pd.Series, test: pd.Series, spec: DataSpec) -> tuple[n
 
 
 def _numeric_target(series: pd.Series, spec: DataSpec, label: str) -> np.ndarray:
-    return _check_numeric(series, spec.target, label).to_numpy()
+    return check_numeric(series, spec.target, label).to_numpy()
 
 
 def _file_digest(path: Path) -> str:

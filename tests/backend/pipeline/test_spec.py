@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.errors import InvalidSpec
-from backend.spec import load_spec
+from backend.pipeline.spec import load_spec
 from tests.factories import EXAMPLES, write_spec
 
 

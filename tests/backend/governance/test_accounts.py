@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from backend.accounts import operator
 from backend.errors import Conflict, InvalidData, NotFound, PermissionDenied
-from backend.permissions import can, require
+from backend.governance.accounts import operator
+from backend.governance.permissions import can, require
 from tests.factories import add_user
 
 

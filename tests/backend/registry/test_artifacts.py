@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from backend.artifacts import ArtifactStore
 from backend.domain import ArtifactRef
 from backend.errors import ArtifactIntegrityError
-from backend.model_io import dump_estimator, load_estimator
+from backend.registry.artifacts import ArtifactStore
+from backend.registry.model_io import dump_estimator, load_estimator
 
 
 def _ref(blob, kind="model"):
