@@ -11,7 +11,9 @@ from backend.config import Settings
 from backend.db import Database
 from backend.governance.accounts import Accounts
 from backend.governance.org_policy import OrgPolicy
+from backend.governance.policy_exceptions import PolicyExceptions
 from backend.governance.signoff import SignOffs
+from backend.governance.tokens import Tokens
 from backend.registry import Registry
 from backend.registry.artifacts import ArtifactStore
 
@@ -27,6 +29,8 @@ class App:
     accounts: Accounts
     signoffs: SignOffs
     org_policy: OrgPolicy
+    tokens: Tokens
+    policy_exceptions: PolicyExceptions
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, ensure_schema: bool = True) -> App:
@@ -40,8 +44,10 @@ class App:
             except BaseException:
                 db.dispose()
                 raise
-        return cls(settings=settings, db=db, registry=Registry(db), artifacts=ArtifactStore(settings.artifacts_dir),
-                   accounts=Accounts(db), signoffs=SignOffs(db), org_policy=OrgPolicy(db))
+        artifacts = ArtifactStore(settings.artifacts_dir)
+        return cls(settings=settings, db=db, registry=Registry(db, artifacts), artifacts=artifacts,
+                   accounts=Accounts(db), signoffs=SignOffs(db), org_policy=OrgPolicy(db), tokens=Tokens(db),
+                   policy_exceptions=PolicyExceptions(db))
 
     def close(self) -> None:
         self.db.dispose()

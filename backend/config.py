@@ -14,6 +14,7 @@ ENVIRONMENT_VARIABLES = {
     "GREENLIGHT_HOME": "folder for Greenlight's own files (default ./.greenlight)",
     "GREENLIGHT_DB_URL": "SQLAlchemy database URL (default: SQLite file greenlight.db under the home)",
     "GREENLIGHT_ARTIFACTS": "folder of the long-term artifact store (default: artifacts/ under the home)",
+    "GREENLIGHT_TOKEN": "API token the command line acts with (pipeline runs, exceptions), instead of --as USER",
 }
 
 

@@ -23,6 +23,9 @@ __all__ = [
     "InboxItem",
     "ChainReport",
     "PipelineResult",
+    "ApiToken",
+    "PolicyException",
+    "LiveTrafficVerdict",
 ]
 
 
@@ -74,6 +77,7 @@ class Version:
     input_schema: dict[str, Any] = field(default_factory=dict)
     failure_reason: str | None = None
     aliases: tuple[str, ...] = ()
+    factory: str | None = None
     review_round: int = 1
     review_requested_at: datetime | None = None
 
@@ -95,6 +99,9 @@ class StageRun:
     finished_at: datetime | None
     messages: list[str]
     evidence: dict[str, Any]
+    host: str | None = None
+    pid: int | None = None
+    heartbeat_at: datetime | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -257,3 +264,53 @@ class PipelineResult:
     stages: list[StageRun]
     #: roles whose sign-off the version now waits for (empty when a stage failed)
     waiting_for: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """An API token as listed: never the secret, which is shown once at creation."""
+
+    id: int
+    prefix: str
+    username: str | None
+    client: str | None
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    revoked_by: str | None = None
+    last_used_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class PolicyException:
+    """An admin's written, audited permission for one model to go below the organisation's floor."""
+
+    id: int
+    model: str
+    setting: str
+    value: Any
+    reason: str
+    granted_by: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class LiveTrafficVerdict:
+    """Whether a version may take live traffic now, and if not, every reason why."""
+
+    model: str
+    version: int
+    allowed: bool
+    reasons: tuple[str, ...] = ()

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from backend.domain import ModelInfo
-from backend.registry import Registry
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -90,29 +89,60 @@ def synthetic_classification(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"income": income, "tenure": tenure, "region": region, "label": label})
 
 
-def make_model(registry: Registry, name: str = "test-model", *, actor: str = "tester") -> None:
-    registry.upsert_model(ModelInfo(name=name, title="Test", description="", owner="team", risk_tier="low",
-                                    task="classification"), actor=actor)
-
-
 def add_user(app, username: str, *roles: str, password: str = "correct horse battery", email: str | None = None):
     from backend.governance.accounts import operator
 
     return app.accounts.add_user(username, password, list(roles), actor=operator(), email=email)
 
 
+def person(app, username: str = "dana", *roles: str, password: str = "correct horse battery"):
+    """The account ``username`` (created with ``roles`` if missing; a data scientist by default)."""
+    from backend.errors import NotFound
+
+    try:
+        return app.accounts.get_user(username)
+    except NotFound:
+        return add_user(app, username, *(roles or ("data_scientist",)), password=password)
+
+
+def admin(app, username: str = "ada"):
+    return person(app, username, "admin")
+
+
+def make_model(app, name: str = "test-model", *, author: str = "dana", risk_tier: str = "low"):
+    """Register ``name`` as a data scientist would; returns that account."""
+    scientist = person(app, author)
+    app.registry.upsert_model(ModelInfo(name=name, title="Test", description="", owner="team", risk_tier=risk_tier,
+                                        task="classification"), actor=scientist)
+    return scientist
+
+
+def new_version(app, name: str = "test-model", *, author: str = "dana", **lineage) -> int:
+    """The next version of ``name`` (made if missing), registered by ``author``."""
+    from backend.errors import NotFound
+
+    try:
+        app.registry.get_model(name)
+    except NotFound:
+        make_model(app, name, author=author)
+    return app.registry.create_version(name, author=person(app, author), **lineage).number
+
+
 def validated_version(app, name: str = "loan-model", *, author: str = "dana",
-                      roles: tuple[str, ...] = ("business_owner", "risk"), expires_days: int = 180) -> int:
+                      roles: tuple[str, ...] = ("business_owner", "risk"), expires_days: int = 180,
+                      risk_tier: str = "low") -> int:
     """A version that went through every automated stage, with a model and a report stored.
 
     Walks the same states the pipeline does (taken from the pipeline's own stage list), but
-    without training, so sign-off tests stay fast.
+    without training, so sign-off tests stay fast. The spec declares ``roles``; the
+    organisation's roles for ``risk_tier`` always sign too.
     """
     from backend.pipeline.runner import STAGES
 
-    make_model(app.registry, name)
-    number = app.registry.create_version(name, author=author,
-                                         policy={"signoff": {"roles": list(roles), "expires_days": expires_days}}).number
+    scientist = make_model(app, name, author=author, risk_tier=risk_tier)
+    number = app.registry.create_version(
+        name, author=scientist,
+        declared_policy={"signoff": {"roles": list(roles), "expires_days": expires_days}}).number
     for kind, content in (("model", b"model bytes %d" % number), ("fairness_report", b'{"checks": []}')):
         blob = app.artifacts.put_bytes(content + name.encode())
         app.registry.add_artifact(name, number, kind=kind, uri=blob.uri, sha256=blob.sha256,
@@ -120,3 +150,28 @@ def validated_version(app, name: str = "loan-model", *, author: str = "dana",
     for _, _, state in STAGES:
         app.registry.transition(name, number, state, actor="pipeline")
     return number
+
+
+def approve_all(app, name: str, number: int, *, password: str = "correct horse battery") -> None:
+    """Every required role approves (a reviewer account per role is made as needed)."""
+    status = app.signoffs.request(name, number, actor="pipeline") if \
+        app.registry.get_version(name, number).state == "validated" else app.signoffs.status(name, number)
+    for role in status.missing_roles:
+        reviewer = person(app, f"reviewer-{role.replace('_', '-')}", role, password=password)
+        status = app.signoffs.decide(name, number, reviewer=reviewer, role=role, decision="approve",
+                                     comment="Approved by the tests.", evidence=status.evidence)
+
+
+def put_in_production(app, name: str, number: int, *, reason: str = "set up by the tests, no canary") -> None:
+    """Take an approved version to production the guarded way: an admin's override, then the alias."""
+    from backend.registry.states import State
+
+    ops = admin(app, "ops-admin")
+    if app.registry.get_version(name, number).state != State.APPROVED:
+        approve_all(app, name, number)
+    champion = app.registry.get_alias(name, "production")
+    app.registry.transition(name, number, State.PRODUCTION, actor=ops, override_reason=reason)
+    app.registry.move_alias(name, "production", number, actor=ops, reason=reason)
+    if champion is not None:
+        app.registry.transition(name, champion, State.RETIRED, actor=ops, reason=f"replaced by version {number}")
+        app.registry.move_alias(name, "previous", champion, actor=ops, reason=reason)

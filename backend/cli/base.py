@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from datetime import datetime
 from typing import Any
@@ -16,9 +17,10 @@ import click
 
 from backend.app import App
 from backend.config import Settings
-from backend.errors import GreenlightError
+from backend.domain import User
+from backend.errors import GreenlightError, PermissionDenied
 
-__all__ = ["cli", "main", "open_app", "print_json", "jsonable", "version_json", "read_password"]
+__all__ = ["cli", "main", "open_app", "print_json", "jsonable", "version_json", "read_password", "signed_in"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,6 +55,9 @@ def open_app(*, ensure_schema: bool = True) -> App:
     """The app for this command; its connections close when the command ends."""
     app = App.open(Settings.from_env(), ensure_schema=ensure_schema)
     click.get_current_context().call_on_close(app.close)
+    if ensure_schema:
+        # A stage whose process died is recognised by the next command that meets the registry.
+        app.registry.recover_stranded()
     return app
 
 
@@ -61,6 +66,19 @@ def read_password(*, confirm: bool, prompt: str = "Password") -> str:
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")
     return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+
+
+def signed_in(app: App, username: str | None, *, purpose: str) -> User:
+    """The account a command acts as: ``--as USER`` with the password on standard input (or
+    prompted), else the API token in ``GREENLIGHT_TOKEN``; refused (exit 8) without either."""
+    if username:
+        return app.accounts.authenticate(username, read_password(confirm=False, prompt=f"Password for {username}"))
+    token = os.environ.get("GREENLIGHT_TOKEN", "").strip()
+    if token:
+        return app.tokens.authenticate(token)
+    raise PermissionDenied(f"{purpose} is made by a signed-in account: set GREENLIGHT_TOKEN to an API token "
+                           "(an admin creates one with `greenlight tokens create USER`), or pass --as USER and give "
+                           "the password on standard input.", code="not_authenticated")
 
 
 def main(argv: list[str] | None = None) -> int:

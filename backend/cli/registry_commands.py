@@ -7,7 +7,7 @@ import time
 
 import click
 
-from backend.cli.base import cli, jsonable, open_app, print_json, version_json
+from backend.cli.base import cli, jsonable, open_app, print_json, signed_in, version_json
 
 __all__ = ["cli"]
 
@@ -37,17 +37,21 @@ def pipeline() -> None:
 @pipeline.command("run")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--commit", help="Git commit of the model's code (default: detected from the spec's folder).")
-@click.option("--author", help="Who this version is by (default: the current user).")
+@click.option("--as", "username", help="Run as this account (its password on standard input); otherwise the API "
+                                       "token in GREENLIGHT_TOKEN.")
 @click.option("--factory", help="Use this module:function instead of the spec's [estimator].factory.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def pipeline_run(spec: str, commit: str | None, author: str | None, factory: str | None, as_json: bool) -> None:
+def pipeline_run(spec: str, commit: str | None, username: str | None, factory: str | None, as_json: bool) -> None:
     """Register a new version from SPEC and run it through every stage.
 
-    Exits 0 when the version passed every stage, non-zero with the reason when one failed.
+    The run is made by a signed-in account with the data_scientist role, which becomes the
+    version's author. Exits 0 when the version passed every stage, 1 with the reason when one
+    failed, 8 without a valid account.
     """
     from backend.pipeline import STAGE_EXPLANATIONS, run_pipeline
 
     app = open_app()
+    actor = signed_in(app, username, purpose="A pipeline run")
     started: dict[str, float] = {}
     out = sys.stderr if as_json else sys.stdout
 
@@ -62,7 +66,7 @@ def pipeline_run(spec: str, commit: str | None, author: str | None, factory: str
         else:
             click.echo(f"    {message}", file=out)
 
-    result = run_pipeline(app, spec, commit=commit, author=author, factory=factory, progress=progress)
+    result = run_pipeline(app, spec, actor=actor, commit=commit, factory=factory, progress=progress)
     if as_json:
         print_json(result)
     if result.passed:
@@ -72,6 +76,22 @@ def pipeline_run(spec: str, commit: str | None, author: str | None, factory: str
     click.echo(f"error: {result.model} version {result.version} failed at {result.failed_stage}: {result.reason}",
                err=True)
     sys.exit(1)
+
+
+@pipeline.command("recover")
+def pipeline_recover() -> None:
+    """Mark stages whose process died (killed, machine lost) as failed, with their versions.
+
+    Every command and the portal do this by themselves when they meet such a stage; this does it
+    on demand.
+    """
+    closed = open_app().registry.recover_stranded()
+    if not closed:
+        click.echo("No stage is stranded: every stage marked running has a live process.")
+        return
+    for run in closed:
+        click.echo(f"{run.stage}: {run.messages[-1]}")
+    click.echo(f"{len(closed)} stranded stage{'s' if len(closed) > 1 else ''} marked failed (interrupted).")
 
 
 # -- registry ---------------------------------------------------------------------------------
@@ -152,16 +172,16 @@ def version(model: str, number: int, as_json: bool) -> None:
 # -- demo -------------------------------------------------------------------------------------
 
 @cli.command("demo")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the registry already holds models.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when the database is not empty.")
 def demo(if_empty: bool) -> None:
-    """Build the demo: accounts for every role, and models from the real data in examples/."""
-    from backend.demo import DEMO_ACCOUNTS, seed_demo
+    """Build the demo: accounts for every role, and models from the real data in examples/.
+
+    The demo writes only into a database with no models and no accounts; its accounts' passwords
+    are public, and every portal page says the database is the demo's.
+    """
+    from backend.demo import DEMO_ACCOUNTS, DemoRefused, demo_status, seed_demo
 
     app = open_app()
-    if if_empty and app.registry.list_models():
-        click.echo("The registry already holds models; the demo is not seeded again.")
-        _print_accounts(DEMO_ACCOUNTS)
-        return
     started = time.perf_counter()
 
     def progress(stage: str, message: str) -> None:
@@ -170,7 +190,23 @@ def demo(if_empty: bool) -> None:
         elif message.startswith("failed: "):
             click.echo(f"    ✘ {stage}: {message.removeprefix('failed: ')}")
 
-    results = seed_demo(app, progress=progress)
+    try:
+        results = seed_demo(app, progress=progress)
+    except DemoRefused as exc:
+        if not if_empty:
+            raise
+        status = demo_status(app)
+        if status is None:
+            click.echo(f"Not seeding the demo: {exc.message.split(': ', 1)[-1]} The demo's public accounts are "
+                       "never added to a database in use.")
+        elif status.get("state") == "building":
+            click.echo(f"The demo is being built by another process ({status.get('done', 0)} of "
+                       f"{status.get('total', '?')} versions so far).")
+            _print_accounts(DEMO_ACCOUNTS)
+        else:
+            click.echo(f"This is the demo database ({status.get('state')}); it is not seeded again.")
+            _print_accounts(DEMO_ACCOUNTS)
+        return
     for r in results:
         click.echo(f"  {r.model} v{r.version}: "
                    + ("passed every automated stage" if r.passed else f"stopped at {r.failed_stage}"))

@@ -12,7 +12,7 @@ from backend import domain
 from backend.db.types import UTCDateTime, utcnow
 
 __all__ = ["Base", "ModelRow", "VersionRow", "AliasRow", "StageRunRow", "ArtifactRow", "AuditRow", "AuditHeadRow",
-           "UserRow", "SignOffRow", "ConditionRow", "OrgPolicyRow"]
+           "UserRow", "SignOffRow", "ConditionRow", "OrgPolicyRow", "ApiTokenRow", "PolicyExceptionRow", "MetaRow"]
 
 
 class Base(DeclarativeBase):
@@ -61,6 +61,7 @@ class VersionRow(Base):
     git_commit: Mapped[str | None] = mapped_column(String(64))
     spec_path: Mapped[str | None] = mapped_column(Text)
     spec_hash: Mapped[str | None] = mapped_column(String(71))
+    factory: Mapped[str | None] = mapped_column(String(200))  # module:function that built the estimator
     data_fingerprint: Mapped[str | None] = mapped_column(String(71))
     estimator: Mapped[str | None] = mapped_column(String(200))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -83,6 +84,7 @@ class VersionRow(Base):
             git_commit=self.git_commit,
             spec_path=self.spec_path,
             spec_hash=self.spec_hash,
+            factory=self.factory,
             data_fingerprint=self.data_fingerprint,
             estimator=self.estimator,
             params=dict(self.params or {}),
@@ -106,7 +108,7 @@ class AliasRow(Base):
 
 class StageRunRow(Base):
     __tablename__ = "stage_runs"
-    __table_args__ = (Index("ix_stage_runs_version", "version_id", "id"),)
+    __table_args__ = (Index("ix_stage_runs_version", "version_id", "id"), Index("ix_stage_runs_status", "status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
@@ -116,6 +118,11 @@ class StageRunRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
     messages: Mapped[list[Any]] = mapped_column(default=list)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Who runs it, so a dead process is recognised: same host → its pid is gone; another
+    # host → its heartbeat is older than the lease.
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
 
     def to_domain(self) -> domain.StageRun:
         return domain.StageRun(
@@ -125,6 +132,9 @@ class StageRunRow(Base):
             finished_at=self.finished_at,
             messages=list(self.messages or []),
             evidence=dict(self.evidence or {}),
+            host=self.host,
+            pid=self.pid,
+            heartbeat_at=self.heartbeat_at,
         )
 
 
@@ -246,3 +256,63 @@ class OrgPolicyRow(Base):
     doc: Mapped[dict[str, Any]] = mapped_column(default=dict)
     actor: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiTokenRow(Base):
+    """An API token: for a person (CI runs the pipeline as them) or for a client application
+    of the scoring gateway. Only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise a token in a list
+    username: Mapped[str | None] = mapped_column(String(100))  # the account it acts as; None for a client
+    client: Mapped[str | None] = mapped_column(String(100))  # the client application's name
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+    def to_domain(self) -> domain.ApiToken:
+        return domain.ApiToken(id=self.id, prefix=self.prefix, username=self.username, client=self.client,
+                               created_by=self.created_by, created_at=self.created_at, expires_at=self.expires_at,
+                               revoked_at=self.revoked_at, revoked_by=self.revoked_by, last_used_at=self.last_used_at)
+
+
+class PolicyExceptionRow(Base):
+    """An admin's written permission for one model's spec to go below the organisation's floor
+    on one setting (a looser gate, a lower risk tier). Revoked, never deleted."""
+
+    __tablename__ = "policy_exceptions"
+    __table_args__ = (Index("ix_policy_exceptions_model", "model"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model: Mapped[str] = mapped_column(String(100))
+    setting: Mapped[str] = mapped_column(String(100))  # e.g. gates.min.roc_auc, risk_tier
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"value": <the loosest value allowed>}
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+    def to_domain(self) -> domain.PolicyException:
+        return domain.PolicyException(id=self.id, model=self.model, setting=self.setting,
+                                      value=(self.value or {}).get("value"), reason=self.reason,
+                                      granted_by=self.granted_by, created_at=self.created_at,
+                                      expires_at=self.expires_at, revoked_at=self.revoked_at,
+                                      revoked_by=self.revoked_by)
+
+
+class MetaRow(Base):
+    """Facts about the database itself (for example that it holds the public demo)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -67,5 +67,7 @@ def seed_signoffs(app: App) -> None:
         status = app.signoffs.status(model, number)
         if status.state != State.AWAITING_SIGNOFF:
             continue
-        app.signoffs.decide(model, number, reviewer=app.accounts.get_user(username), role=role, decision=decision,
+        account = next(a for a in DEMO_ACCOUNTS if a.username == username)
+        reviewer = app.accounts.authenticate(username, account.password)  # signed in, as a reviewer would be
+        app.signoffs.decide(model, number, reviewer=reviewer, role=role, decision=decision,
                             comment=comment, evidence=status.evidence, conditions=list(conditions))

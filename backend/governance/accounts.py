@@ -18,6 +18,7 @@ from backend.db.types import utcnow
 from backend.domain import User
 from backend.errors import Conflict, InvalidData, NotFound, PermissionDenied
 from backend.governance import audit
+from backend.governance.actors import OPERATOR_SUFFIX, acting
 from backend.governance.permissions import check_role_name, require
 
 __all__ = ["Accounts", "operator", "acting", "MIN_PASSWORD_LENGTH"]
@@ -29,27 +30,13 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("greenlight-timing-equaliser")
 
 
-_OPERATOR_SUFFIX = " (command line)"
-
-
 def operator() -> User:
     """The person at the command line: they hold the database credentials, so act as admin.
 
     The name cannot be an account's (accounts have no spaces), so it never matches one.
     """
-    return User(username=f"{getpass.getuser()}{_OPERATOR_SUFFIX}", display_name="command line", email=None,
+    return User(username=f"{getpass.getuser()}{OPERATOR_SUFFIX}", display_name="command line", email=None,
                 roles=("admin",), disabled=False)
-
-
-def acting(session, actor: User) -> User:
-    """The acting person as stored now: roles and the disabled flag are read afresh, so a
-    stale or hand-made ``User`` object cannot carry powers the account no longer has."""
-    if actor.username.endswith(_OPERATOR_SUFFIX):
-        return actor
-    row = session.execute(select(UserRow).where(UserRow.username == actor.username)).scalar_one_or_none()
-    if row is None:
-        raise PermissionDenied(f"There is no account named '{actor.username}' to act as.")
-    return row.to_domain()
 
 
 def _other_active_admins(session, username: str) -> int:

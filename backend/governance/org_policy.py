@@ -16,7 +16,7 @@ from backend.domain import User
 from backend.errors import InvalidData
 from backend.governance import audit
 from backend.governance.accounts import acting
-from backend.governance.permissions import require
+from backend.governance.permissions import BUILTIN_ROLES, require
 from backend.governance.policy import SIGNOFF_ROLES_BY_TIER
 
 __all__ = ["OrgPolicy", "DEFAULT_ORG_POLICY", "validate_org_policy"]
@@ -37,6 +37,10 @@ def validate_org_policy(doc: dict[str, Any]) -> dict[str, Any]:
     for tier, roles in tiers.items():
         if not isinstance(roles, list) or not roles or not all(isinstance(r, str) and _ROLE.match(r) for r in roles):
             raise InvalidData(f"Risk tier '{tier}' needs at least one role, each in lowercase words joined by '_'.")
+        for role in roles:
+            if role in BUILTIN_ROLES:
+                raise InvalidData(f"Risk tier '{tier}': '{role}' is not a reviewer role (viewer, data_scientist and "
+                                  "admin cannot sign off).", code="not_a_reviewer_role")
         clean[tier] = list(dict.fromkeys(roles))
     days = doc.get("expires_days")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:

@@ -11,7 +11,8 @@ import re
 from backend.domain import User
 from backend.errors import PermissionDenied
 
-__all__ = ["can", "require", "is_reviewer", "BUILTIN_ROLES", "REVIEWER_ROLES", "ROLE_EXPLANATIONS", "check_role_name", "ACTIONS"]
+__all__ = ["can", "require", "is_reviewer", "BUILTIN_ROLES", "REVIEWER_ROLES", "ROLE_EXPLANATIONS", "check_role_name",
+           "check_reviewer_role", "ACTIONS"]
 
 #: Roles that mean something to Greenlight itself.
 BUILTIN_ROLES = ("viewer", "data_scientist", "admin")
@@ -20,8 +21,9 @@ REVIEWER_ROLES = ("business_owner", "risk", "compliance")
 
 ROLE_EXPLANATIONS = {
     "viewer": "Sees every model, version and report; changes nothing.",
-    "data_scientist": "Runs the pipeline and deploys; cannot sign off a version they wrote.",
-    "admin": "Manages accounts, roles and the organisation's sign-off policy.",
+    "data_scientist": "Runs the pipeline and deploys approved versions; cannot sign off a version they wrote.",
+    "admin": "Manages accounts, roles, API tokens and the organisation's policy; grants policy exceptions and "
+             "deployment overrides, in writing.",
     "business_owner": "Signs off that the model serves its business purpose.",
     "risk": "Signs off that the model's risks are understood and acceptable.",
     "compliance": "Signs off that the model meets legal and regulatory duties.",
@@ -29,14 +31,14 @@ ROLE_EXPLANATIONS = {
 
 _ROLE_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
-#: action → roles allowed (sign-off is special: see ``_can_sign``)
+#: action → roles allowed; each is checked by the backend service that performs it (sign-off
+#: is special: see ``_reason``). Reading needs only a signed-in, enabled account.
 ACTIONS = {
-    "view": None,  # any active account
-    "run_pipeline": {"data_scientist", "admin"},
-    "deploy": {"data_scientist", "admin"},
-    "manage_users": {"admin"},
-    "manage_policy": {"admin"},
-    "view_audit": None,
+    "run_pipeline": {"data_scientist"},  # Registry.create_version
+    "deploy": {"data_scientist", "admin"},  # the registry's guarded moves to canary and production
+    "override_deployment": {"admin"},  # production without a canary verdict, with a written reason
+    "manage_users": {"admin"},  # Accounts and Tokens
+    "manage_policy": {"admin"},  # OrgPolicy, policy exceptions
 }
 
 
@@ -44,6 +46,15 @@ def check_role_name(role: str) -> str:
     if not _ROLE_RE.match(role or ""):
         raise PermissionDenied(f"'{role}' is not a valid role name: use lowercase words joined by '_'.",
                                code="invalid_role")
+    return role
+
+
+def check_reviewer_role(role: str) -> str:
+    """A role that may sign off: a valid name that is not one of Greenlight's built-in roles."""
+    check_role_name(role)
+    if role in BUILTIN_ROLES:
+        raise PermissionDenied(f"'{role}' is not a reviewer role: viewer, data_scientist and admin cannot be asked "
+                               "to sign off.", code="not_a_reviewer_role")
     return role
 
 

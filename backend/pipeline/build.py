@@ -69,8 +69,8 @@ def run_build(ctx: RunContext) -> StageOutcome:
     description = describe_estimator(estimator)
     input_schema = {"columns": data.schema, "target": spec.data.target, "positive_label": data.positive_label,
                     "sensitive_features": list(data.train.sensitive.columns)}
-    registry.update_version(ctx.name, ctx.version, data_fingerprint=data.fingerprint, estimator=description,
-                            params=json_params(estimator), input_schema=input_schema)
+    registry.record_build(ctx.name, ctx.version, actor=ctx.actor, data_fingerprint=data.fingerprint,
+                          estimator=description, params=json_params(estimator), input_schema=input_schema)
     messages.append(f"Trained {description} in {fit_seconds:.1f} s; stored {blob.size_bytes / 1e6:.2f} MB.")
     evidence = {
         "estimator": description,

@@ -15,6 +15,7 @@ from typing import Any
 
 from backend.domain import ModelInfo
 from backend.errors import InvalidSpec
+from backend.governance.permissions import BUILTIN_ROLES
 from backend.governance.policy import merge_policy
 from backend.metrics import METRICS, gate_metric_names
 
@@ -54,12 +55,9 @@ class ModelSpec:
     data: DataSpec
     factory: str
     policy: dict[str, Any] = field(default_factory=dict)
-    #: what the spec itself declares, before organisation defaults fill the gaps
+    #: what the spec itself declares; the registry lays it over the organisation's floor when
+    #: it registers a version, and that version's policy is frozen from then on
     declared_policy: dict[str, Any] = field(default_factory=dict)
-
-    def policy_with(self, org: dict[str, Any]) -> dict[str, Any]:
-        """The policy under the organisation's current sign-off policy."""
-        return merge_policy(self.declared_policy, risk_tier=self.model.risk_tier, org=org)
 
     @property
     def folder(self) -> Path:
@@ -102,7 +100,8 @@ def parse_spec(raw: bytes, path: Path) -> ModelSpec:
         model=model,
         data=data,
         factory=factory,
-        policy=merge_policy(spec_policy, risk_tier=model.risk_tier),
+        # A preview under the built-in defaults; the registry enforces the organisation's floor.
+        policy=merge_policy(spec_policy, risk_tier=model.risk_tier, enforce_floor=False),
         declared_policy=spec_policy,
     )
 
@@ -263,8 +262,15 @@ def _signoff_section(section: dict[str, Any], problems: list[str]) -> dict[str, 
     if "roles" in section:
         roles = _text_list(section, "signoff", "roles", problems)
         bad = [r for r in roles if not re.match(r"^[a-z][a-z0-9_]*$", r)]
+        not_reviewers = [r for r in roles if r in BUILTIN_ROLES]
         if bad:
             problems.append(f"[signoff].roles: {', '.join(bad)} must be lowercase words joined by '_'")
+        elif not_reviewers:
+            problems.append(f"[signoff].roles: {', '.join(repr(r) for r in not_reviewers)} "
+                            f"{'is not a reviewer role' if len(not_reviewers) == 1 else 'are not reviewer roles'}"
+                            " (viewer, data_scientist and admin cannot sign off); name reviewer roles such as "
+                            "business_owner, risk or compliance. A spec adds reviewers to the organisation's, "
+                            "never replaces them")
         elif roles:
             result["roles"] = list(dict.fromkeys(roles))
     if "expires_days" in section:

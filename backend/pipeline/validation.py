@@ -113,7 +113,8 @@ def run_test_validation(ctx: RunContext) -> StageOutcome:
                       "threshold": None, "value": ml[champion["primary_metric"]], "passed": passed,
                       "reason": champion["summary"] if not passed else
                       f"{label} is not worse than production version {champion['version']}."})
-    ctx.app.registry.update_version(ctx.name, ctx.version, metrics={k: float(v) for k, v in measured.items()})
+    ctx.app.registry.record_metrics(ctx.name, ctx.version, actor=ctx.actor,
+                                    metrics={k: float(v) for k, v in measured.items()})
     failed = [g for g in gates if not g["passed"]]
     messages += [f"{'✔' if g['passed'] else '✘'} {g['reason']}" for g in gates]
     evidence = {"metrics": ml, "compute": compute, "champion": champion, "gates": gates,

@@ -1,12 +1,17 @@
 """The model registry: models, their versions, deployment aliases and stage runs.
 
-Every public method is one transaction and returns domain objects. Every state change and
-alias move is written to the audit log in the same transaction, so the history can never
-disagree with the registry.
+Every public method is one transaction and returns domain objects. Every write is appended to
+the audit log in the same transaction, so the history can never disagree with the registry.
+
+A version's policy, lineage and metrics are written once, by the stage that owns them, and
+frozen after it: the policy and the code's lineage at registration (computed here from the
+organisation's floor), the data lineage by the build stage, the metrics by test validation.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -18,21 +23,33 @@ from backend.db.types import utcnow
 from backend.domain import (
     ArtifactRef,
     AuditEntry,
+    LiveTrafficVerdict,
     Model,
     ModelInfo,
     ModelSummary,
     StageRun,
+    User,
     Version,
     VersionPage,
 )
-from backend.errors import InvalidTransition, NotFound
+from backend.errors import Conflict, InvalidTransition, NotFound
 from backend.governance import audit
-from backend.registry.states import ALIASES, State, check_transition
+from backend.governance.actors import acting
+from backend.governance.permissions import require
+from backend.registry.artifacts import ArtifactStore
+from backend.registry.facts import claim_empty, get_fact, set_fact
+from backend.registry.live_traffic import live_traffic_verdict
+from backend.registry.liveness import LEASE_SECONDS, find_stranded, this_host
+from backend.registry.policy_floor import check_risk_tier, frozen_policy
+from backend.registry.states import TERMINAL_STATES, State
+from backend.registry.transitions import apply_alias, apply_transition, clear_alias
 
 __all__ = ["Registry", "apply_transition"]
 
-_VERSION_FIELDS = {"git_commit", "spec_path", "spec_hash", "data_fingerprint", "estimator", "params",
-                   "metrics", "policy", "input_schema"}
+#: Lineage of the code, fixed when the version is registered.
+_REGISTRATION_FIELDS = {"git_commit", "spec_path", "spec_hash", "factory"}
+#: Lineage of the data and the fitted estimator, written once by the build stage.
+_BUILD_FIELDS = {"data_fingerprint", "estimator", "params", "input_schema"}
 
 
 def _model_row(session: Session, name: str) -> ModelRow:
@@ -42,11 +59,12 @@ def _model_row(session: Session, name: str) -> ModelRow:
     return row
 
 
-def _version_row(session: Session, name: str, number: int) -> tuple[ModelRow, VersionRow]:
+def _version_row(session: Session, name: str, number: int, *, lock: bool = False) -> tuple[ModelRow, VersionRow]:
     model = _model_row(session, name)
-    row = session.execute(
-        select(VersionRow).where(VersionRow.model_id == model.id, VersionRow.number == number)
-    ).scalar_one_or_none()
+    query = select(VersionRow).where(VersionRow.model_id == model.id, VersionRow.number == number)
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one_or_none()
     if row is None:
         raise NotFound(f"Model '{name}' has no version {number}.")
     return model, row
@@ -59,31 +77,26 @@ class Registry:
     ----------
     db : Database
         Each method opens its own managed session on it.
+    artifacts : ArtifactStore
+        Where the deployment guard re-hashes the evidence files.
     """
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, artifacts: ArtifactStore):
         self.db = db
+        self.artifacts = artifacts
 
     # -- models --------------------------------------------------------------------------
 
-    def upsert_model(self, info: ModelInfo, *, actor: str) -> Model:
-        """Create the model, or update its description fields when the spec changed them."""
+    def upsert_model(self, info: ModelInfo, *, actor: User) -> Model:
+        """Create the model, or update its description fields when the spec changed them.
+
+        Only an account allowed to run the pipeline may; lowering the recorded risk tier needs an
+        admin's exception (:class:`InvalidSpec` otherwise).
+        """
         with self.db.write() as session:
-            row = session.execute(select(ModelRow).where(ModelRow.name == info.name)).scalar_one_or_none()
-            fields = {k: getattr(info, k) for k in ("title", "description", "owner", "risk_tier", "task")}
-            if row is None:
-                row = ModelRow(name=info.name, latest_version=0, **fields)
-                session.add(row)
-                session.flush()
-                audit.append(session=session, actor=actor, action="model.created", model=info.name, detail=fields)
-            else:
-                changes = {k: [getattr(row, k), v] for k, v in fields.items() if getattr(row, k) != v}
-                if changes:
-                    for k, (_old, new) in changes.items():
-                        setattr(row, k, new)
-                    row.updated_at = utcnow()
-                    audit.append(session=session, actor=actor, action="model.updated", model=info.name,
-                                 detail={"changes": changes})
+            user = acting(session, actor)
+            require(user, "run_pipeline")
+            row, _ = _upsert_model(session, info, actor=user.username)
             return row.to_domain()
 
     def get_model(self, name: str) -> Model:
@@ -114,42 +127,95 @@ class Registry:
 
     # -- versions ------------------------------------------------------------------------
 
-    def create_version(self, name: str, *, author: str, **fields: Any) -> Version:
-        """Register the next version number of ``name`` in state ``registered``."""
-        unknown = set(fields) - _VERSION_FIELDS
-        if unknown:
-            raise TypeError(f"unknown version fields: {sorted(unknown)}")
-        with self.db.write() as session:
-            model = _model_row(session, name)
-            # The increment is a single UPDATE, so two pipelines never get the same number.
-            session.execute(update(ModelRow).where(ModelRow.id == model.id)
-                            .values(latest_version=ModelRow.latest_version + 1))
-            number = session.execute(select(ModelRow.latest_version).where(ModelRow.id == model.id)).scalar_one()
-            row = VersionRow(model_id=model.id, number=number, state=State.REGISTERED.value, author=author, **fields)
-            session.add(row)
-            session.flush()
-            audit.append(session=session, actor=author, action="version.registered", model=name, version=number,
-                         detail={"git_commit": fields.get("git_commit"), "spec_hash": fields.get("spec_hash")})
-            return row.to_domain(name)
+    def register_version(self, info: ModelInfo, *, author: User, declared_policy: dict[str, Any] | None = None,
+                         **lineage: Any) -> Version:
+        """Create or update the model from its spec and register its next version, in one transaction.
 
-    def update_version(self, name: str, number: int, **fields: Any) -> Version:
-        """Record lineage and results found by a stage (never the state: see ``transition``)."""
-        unknown = set(fields) - _VERSION_FIELDS
-        if unknown:
-            raise TypeError(f"unknown version fields: {sorted(unknown)}")
+        Parameters
+        ----------
+        info : ModelInfo
+            What the spec says about the model.
+        author : User
+            The signed-in account that runs the pipeline; it must hold the ``data_scientist`` role.
+            It becomes the version's author, whom four-eyes keeps from signing it off.
+        declared_policy : dict, optional
+            What the spec's ``[gates]``, ``[signoff]`` and ``[canary]`` declare. The organisation's
+            floor and this model's active exceptions are applied here, and the result is frozen.
+        **lineage
+            ``git_commit``, ``spec_path``, ``spec_hash``, ``factory``.
+
+        Raises
+        ------
+        PermissionDenied
+            The author may not run the pipeline.
+        InvalidSpec
+            The spec goes below the organisation's floor without an exception.
+        """
         with self.db.write() as session:
-            _, row = _version_row(session, name, number)
+            user = acting(session, author)
+            require(user, "run_pipeline")
+            model, tier_exception = _upsert_model(session, info, actor=user.username)
+            return _create_version(session, model, author=user, declared_policy=declared_policy,
+                                   tier_exception=tier_exception, lineage=lineage)
+
+    def create_version(self, name: str, *, author: User, declared_policy: dict[str, Any] | None = None,
+                       **lineage: Any) -> Version:
+        """Register the next version of an existing model (see :meth:`register_version`)."""
+        with self.db.write() as session:
+            user = acting(session, author)
+            require(user, "run_pipeline")
+            return _create_version(session, _model_row(session, name), author=user, declared_policy=declared_policy,
+                                   tier_exception=None, lineage=lineage)
+
+    def record_build(self, name: str, number: int, *, actor: str, **fields: Any) -> Version:
+        """The build stage's lineage: data fingerprint, estimator, its parameters, the input schema.
+
+        Written once, while the version is ``registered``; frozen from then on.
+        """
+        unknown = set(fields) - _BUILD_FIELDS
+        if unknown or not fields:
+            raise TypeError(f"record_build takes {sorted(_BUILD_FIELDS)}; got {sorted(fields)}")
+        with self.db.write() as session:
+            _, row = _version_row(session, name, number, lock=True)
+            _check_once(row, fields, State.REGISTERED, "build lineage", name)
             for key, value in fields.items():
                 setattr(row, key, value)
             row.updated_at = utcnow()
+            audit.append(session=session, actor=actor, action="version.recorded", model=name, version=number,
+                         detail={"stage": "build", "fields": {k: _digest(v) for k, v in sorted(fields.items())}})
             return row.to_domain(name)
 
-    def transition(self, name: str, number: int, target: str, *, actor: str, reason: str | None = None) -> Version:
-        """Move a version along the state machine, or raise ``InvalidTransition``."""
+    def record_metrics(self, name: str, number: int, *, actor: str, metrics: dict[str, float]) -> Version:
+        """Test validation's measurements; written once, while the version is ``reported``."""
         with self.db.write() as session:
-            _, row = _version_row(session, name, number)
-            apply_transition(session, name, row, target, actor=actor, reason=reason)
+            _, row = _version_row(session, name, number, lock=True)
+            _check_once(row, {"metrics": metrics}, State.REPORTED, "metrics", name)
+            row.metrics = dict(metrics)
+            row.updated_at = utcnow()
+            audit.append(session=session, actor=actor, action="version.recorded", model=name, version=number,
+                         detail={"stage": "test_validation", "metrics": dict(metrics)})
             return row.to_domain(name)
+
+    def transition(self, name: str, number: int, target: str, *, actor: User | str, reason: str | None = None,
+                   override_reason: str | None = None) -> Version:
+        """Move a version along the state machine, or raise ``InvalidTransition``.
+
+        Moves that change live traffic (``canary``, ``production``, ``rolled_back``, ``retired``)
+        need a signed-in ``actor`` allowed to deploy, and the deployment guard's yes for
+        ``canary`` and ``production``. Straight to production (no canary verdict) needs an admin's
+        ``override_reason``.
+        """
+        with self.db.write() as session:
+            _, row = _version_row(session, name, number, lock=True)
+            apply_transition(session, name, row, target, actor=actor, reason=reason, store=self.artifacts,
+                             override_reason=override_reason)
+            return row.to_domain(name)
+
+    def live_traffic(self, name: str, number: int) -> LiveTrafficVerdict:
+        """Whether the version may take live traffic now, and every reason it may not."""
+        with self.db.read() as session:
+            model, row = _version_row(session, name, number)
+            return live_traffic_verdict(session, model, row, self.artifacts)
 
     def get_version(self, name: str, number: int) -> Version:
         with self.db.read() as session:
@@ -185,21 +251,20 @@ class Registry:
 
     # -- aliases -------------------------------------------------------------------------
 
-    def move_alias(self, name: str, alias: str, number: int, *, actor: str, reason: str | None = None) -> None:
-        """Point ``alias`` at version ``number`` (one row updated, whatever the history size)."""
-        if alias not in ALIASES:
-            raise InvalidTransition(f"Unknown alias '{alias}'; aliases are: {', '.join(ALIASES)}.")
+    def move_alias(self, name: str, alias: str, number: int, *, actor: User, reason: str | None = None) -> None:
+        """Point ``alias`` at version ``number`` (one row updated, whatever the history size).
+
+        Guarded like :meth:`transition`: ``production`` and ``canary`` point only at a version in
+        that state that the deployment guard clears, by an account allowed to deploy.
+        """
         with self.db.write() as session:
-            model, version = _version_row(session, name, number)
-            row = session.get(AliasRow, (model.id, alias))
-            previous = None
-            if row is None:
-                session.add(AliasRow(model_id=model.id, alias=alias, version_id=version.id, updated_at=utcnow()))
-            else:
-                previous = session.execute(select(VersionRow.number).where(VersionRow.id == row.version_id)).scalar_one()
-                row.version_id, row.updated_at = version.id, utcnow()
-            audit.append(session=session, actor=actor, action="alias.moved", model=name, version=number,
-                         detail={"alias": alias, "from_version": previous, "reason": reason})
+            model, version = _version_row(session, name, number, lock=True)
+            apply_alias(session, model, alias, version, actor=actor, reason=reason, store=self.artifacts)
+
+    def clear_alias(self, name: str, alias: str, *, actor: User, reason: str | None = None) -> int | None:
+        """Remove ``alias``; returns the version it pointed at, or None."""
+        with self.db.write() as session:
+            return clear_alias(session, _model_row(session, name), alias, actor=actor, reason=reason)
 
     def get_alias(self, name: str, alias: str) -> int | None:
         """The version number ``alias`` points at, or None."""
@@ -213,18 +278,57 @@ class Registry:
     # -- stage runs ----------------------------------------------------------------------
 
     def start_stage(self, name: str, number: int, stage: str, *, status: str = "running") -> int:
+        """Record that this process starts ``stage``: its host, process id and a first heartbeat."""
         with self.db.write() as session:
             _, version = _version_row(session, name, number)
-            row = StageRunRow(version_id=version.id, stage=stage, status=status, started_at=utcnow())
+            now = utcnow()
+            row = StageRunRow(version_id=version.id, stage=stage, status=status, started_at=now,
+                              host=this_host(), pid=os.getpid(), heartbeat_at=now)
             session.add(row)
             session.flush()
             return row.id
+
+    def heartbeat(self, stage_run_id: int) -> None:
+        """The process running the stage is alive (called every few seconds while it runs)."""
+        with self.db.write() as session:
+            session.execute(update(StageRunRow).where(StageRunRow.id == stage_run_id,
+                                                      StageRunRow.finished_at.is_(None))
+                            .values(heartbeat_at=utcnow()))
+
+    def recover_stranded(self, *, actor: str = "greenlight", lease_s: float = LEASE_SECONDS) -> list[StageRun]:
+        """Mark every stage whose process died as failed ("interrupted"), and its version too.
+
+        Same machine: as soon as the process id is gone. Another machine: once its heartbeat is
+        older than ``lease_s``. Returns the stage runs it closed.
+        """
+        with self.db.read() as session:
+            if not find_stranded(session, lease=lease_s):
+                return []
+        closed = []
+        with self.db.write() as session:
+            for stranded in find_stranded(session, lease=lease_s):
+                run, version = stranded.run, stranded.version
+                message = f"Interrupted: {stranded.why}. Nothing stored before was lost."
+                run.status, run.finished_at = "failed", utcnow()
+                run.messages = [*(run.messages or []), message]
+                run.evidence = {**(run.evidence or {}), "error_code": "interrupted"}
+                if version.state not in TERMINAL_STATES:
+                    apply_transition(session, stranded.model, version, State.FAILED, actor=actor,
+                                     reason=f"{run.stage}: interrupted ({stranded.why})")
+                else:
+                    audit.append(session=session, actor=actor, action="stage.interrupted", model=stranded.model,
+                                 version=version.number, detail={"stage": run.stage, "why": stranded.why})
+                closed.append(run.to_domain())
+        return closed
 
     def finish_stage(self, stage_run_id: int, *, status: str, messages: list[str], evidence: dict[str, Any]) -> StageRun:
         with self.db.write() as session:
             row = session.get(StageRunRow, stage_run_id)
             if row is None:
                 raise NotFound(f"Stage run {stage_run_id} does not exist.")
+            if row.finished_at is not None:
+                raise Conflict(f"The {row.stage} stage run was already closed as '{row.status}'"
+                               + (f": {row.messages[-1]}" if row.messages else "."), code="stage_closed")
             row.status, row.messages, row.evidence, row.finished_at = status, messages, evidence, utcnow()
             return row.to_domain()
 
@@ -312,35 +416,85 @@ class Registry:
             return audit.append(session=session, actor=actor, action=action, model=model, version=version,
                                 detail=detail)
 
+    def fact(self, key: str) -> dict[str, Any] | None:
+        """A fact about this database (for example ``demo``), or None."""
+        with self.db.read() as session:
+            return get_fact(session, key)
+
+    def set_fact(self, key: str, value: dict[str, Any], *, actor: str) -> None:
+        with self.db.write() as session:
+            set_fact(session, key, value, actor=actor)
+
+    def claim_empty(self, key: str, value: dict[str, Any], *, actor: str) -> None:
+        """Record ``key`` only in a database with no models, no accounts and no ``key`` (else Conflict)."""
+        with self.db.write() as session:
+            claim_empty(session, key, value, actor=actor)
+
     def count_versions(self) -> int:
         with self.db.read() as session:
             return session.execute(select(func.count()).select_from(VersionRow)).scalar_one()
 
 
-def apply_transition(session: Session, name: str, row: VersionRow, target: str, *, actor: str,
-                     reason: str | None) -> None:
-    """Move ``row`` to ``target`` inside the caller's transaction, or raise.
+def _upsert_model(session: Session, info: ModelInfo, *, actor: str) -> tuple[ModelRow, dict[str, Any] | None]:
+    row = session.execute(select(ModelRow).where(ModelRow.name == info.name)).scalar_one_or_none()
+    fields = {k: getattr(info, k) for k in ("title", "description", "owner", "risk_tier", "task")}
+    tier_exception = None
+    if row is None:
+        row = ModelRow(name=info.name, latest_version=0, **fields)
+        session.add(row)
+        session.flush()
+        audit.append(session=session, actor=actor, action="model.created", model=info.name, detail=fields)
+        return row, None
+    if row.task != info.task:
+        raise InvalidTransition(f"{info.name} is a {row.task} model; a spec cannot turn it into a {info.task} model. "
+                                "Give the new model another name.", code="task_changed")
+    tier_exception = check_risk_tier(session, info.name, row.risk_tier, info.risk_tier)
+    changes = {k: [getattr(row, k), v] for k, v in fields.items() if getattr(row, k) != v}
+    if changes:
+        for k, (_old, new) in changes.items():
+            setattr(row, k, new)
+        row.updated_at = utcnow()
+        detail: dict[str, Any] = {"changes": changes}
+        if tier_exception:
+            detail["exception"] = tier_exception["id"]
+        audit.append(session=session, actor=actor, action="model.updated", model=info.name, detail=detail)
+    return row, tier_exception
 
-    This is the one place a version's state changes, so the rules that guard a state live
-    here: nothing becomes ``approved`` without every required sign-off.
-    """
-    check_transition(row.state, target)
-    if target == State.FAILED and not reason:
-        raise InvalidTransition("A version can only be marked failed with a reason.")
-    if target == State.APPROVED:
-        from backend.governance.signoff_rules import missing_roles
 
-        missing = missing_roles(session, row)
-        if missing:
-            raise InvalidTransition(f"{name} version {row.number} cannot be approved: it still needs a valid "
-                                    f"sign-off by {', '.join(missing)}.", code="signoff_missing")
-    before = row.state
-    row.state = target
-    row.updated_at = utcnow()
-    if target in (State.FAILED, State.REJECTED, State.ROLLED_BACK):
-        row.failure_reason = reason  # why it stopped, shown wherever the version is listed
-    audit.append(session=session, actor=actor, action="version.state", model=name, version=row.number,
-                 detail={"from": before, "to": target, "reason": reason})
+def _create_version(session: Session, model: ModelRow, *, author: User, declared_policy: dict[str, Any] | None,
+                    tier_exception: dict[str, Any] | None, lineage: dict[str, Any]) -> Version:
+    unknown = set(lineage) - _REGISTRATION_FIELDS
+    if unknown:
+        raise TypeError(f"unknown lineage fields: {sorted(unknown)}")
+    policy = frozen_policy(session, model.name, risk_tier=model.risk_tier, declared=declared_policy or {},
+                           tier_exception=tier_exception)
+    # The increment is a single UPDATE, so two pipelines never get the same number.
+    session.execute(update(ModelRow).where(ModelRow.id == model.id).values(latest_version=ModelRow.latest_version + 1))
+    number = session.execute(select(ModelRow.latest_version).where(ModelRow.id == model.id)).scalar_one()
+    row = VersionRow(model_id=model.id, number=number, state=State.REGISTERED.value, author=author.username,
+                     policy=policy, **lineage)
+    session.add(row)
+    session.flush()
+    audit.append(session=session, actor=author.username, action="version.registered", model=model.name,
+                 version=number, detail={**{k: lineage.get(k) for k in sorted(_REGISTRATION_FIELDS)},
+                                         "policy": _digest(policy),
+                                         "exceptions": [e["id"] for e in policy["exceptions"]]})
+    return row.to_domain(model.name)
+
+
+def _digest(value: Any) -> str:
+    """The SHA-256 of a value's canonical JSON: the audit entry pins what was written."""
+    return "sha256:" + hashlib.sha256(audit.canonical_json(value).encode()).hexdigest()
+
+
+def _check_once(row: VersionRow, fields: dict[str, Any], state: State, what: str, name: str) -> None:
+    if row.state != state:
+        raise InvalidTransition(f"The {what} of {name} version {row.number} is written while it is '{state}'; "
+                                f"it is '{row.state}', so it is frozen.", code="frozen")
+    written = [k for k in fields if getattr(row, k) not in (None, {}, [])]
+    if written:
+        raise InvalidTransition(f"The {what} of {name} version {row.number} ({', '.join(written)}) was already "
+                                "recorded and cannot be rewritten.", code="frozen")
 
 
 def _with_aliases(version: Version, aliases: tuple[str, ...]) -> Version:

@@ -9,7 +9,14 @@ from sqlalchemy import text
 from backend.cli import main
 from backend.db import Database
 from backend.pipeline import run_pipeline
-from tests.factories import credit_spec_dir, make_model
+from tests.factories import (
+    credit_spec_dir,
+    make_model,
+    new_version,
+    person,
+    put_in_production,
+    validated_version,
+)
 
 
 def _call(capsys, *args):
@@ -28,9 +35,9 @@ def test_help_lists_every_command(capsys):
         assert code == 0 and f"  {sub} " in out
 
 
-def test_pipeline_run_passes_and_lists_in_json(app, cli_env, tmp_path, capsys):
+def test_pipeline_run_passes_and_lists_in_json(app, ci_token, tmp_path, capsys):
     spec = credit_spec_dir(tmp_path)
-    code, out, _ = _call(capsys, "pipeline", "run", str(spec), "--commit", "abc1234", "--author", "ana")
+    code, out, _ = _call(capsys, "pipeline", "run", str(spec), "--commit", "abc1234")
     assert code == 0
     assert "▶ build" in out and "✔ test_validation passed" in out
     assert ("credit-risk version 1 passed every automated stage; it now waits for sign-off by: "
@@ -51,17 +58,21 @@ def test_pipeline_run_passes_and_lists_in_json(app, cli_env, tmp_path, capsys):
     detail = json.loads(out)
     assert [s["stage"] for s in detail["stages"]] == ["build", "smoke_checks", "reports", "test_validation",
                                                       "manual_validation"]
-    assert detail["git_commit"] == "abc1234"
+    assert detail["git_commit"] == "abc1234" and detail["author"] == "dana"
 
     code, out, _ = _call(capsys, "version", "credit-risk", "1")
     assert "ROC AUC" in out and "How well the model ranks" in out and "stage smoke_checks: passed" in out
 
 
 def test_pipeline_json_output_is_parseable(sqlite_app, monkeypatch, tmp_path, capsys):
+    from backend.governance.accounts import operator
+
     settings = sqlite_app.settings
     monkeypatch.setenv("GREENLIGHT_HOME", str(settings.home))
     monkeypatch.setenv("GREENLIGHT_DB_URL", settings.db_url)
     monkeypatch.setenv("GREENLIGHT_ARTIFACTS", str(settings.artifacts_dir))
+    person(sqlite_app, "dana")
+    monkeypatch.setenv("GREENLIGHT_TOKEN", sqlite_app.tokens.create(actor=operator(), username="dana")[1])
     code, out, err = _call(capsys, "pipeline", "run", str(credit_spec_dir(tmp_path, factory="model:build_shallow_tree")),
                            "--json")
     assert code == 1
@@ -71,10 +82,9 @@ def test_pipeline_json_output_is_parseable(sqlite_app, monkeypatch, tmp_path, ca
 
 
 def test_models_list_with_production_version(app, cli_env, capsys):
-    make_model(app.registry, "alpha")
-    app.registry.create_version("alpha", author="a")
-    app.registry.create_version("alpha", author="a")
-    app.registry.move_alias("alpha", "production", 1, actor="ops")
+    validated_version(app, "alpha")
+    put_in_production(app, "alpha", 1)
+    new_version(app, "alpha")
     code, out, _ = _call(capsys, "models", "list", "--json")
     assert json.loads(out)[0]["production_version"] == 1 and json.loads(out)[0]["latest_version"] == 2
     code, out, _ = _call(capsys, "models", "list")
@@ -88,7 +98,7 @@ def test_unknown_model_exits_with_not_found(cli_env, capsys):
     assert code == 3
 
 
-def test_missing_spec_file_is_refused(cli_env, tmp_path, capsys):
+def test_missing_spec_file_is_refused(ci_token, tmp_path, capsys):
     code, _, err = _call(capsys, "pipeline", "run", str(tmp_path / "nope.toml"))
     assert code == 2 and "does not exist" in err
 
@@ -119,7 +129,7 @@ def test_outdated_schema_asks_for_an_upgrade(app, cli_env, capsys):
 
 
 def test_audit_verify_exit_codes(app, cli_env, capsys):
-    make_model(app.registry, "alpha")
+    make_model(app, "alpha")
     code, out, _ = _call(capsys, "audit", "verify")
     assert code == 0 and "intact" in out
     with app.db.engine.begin() as conn:
@@ -129,5 +139,5 @@ def test_audit_verify_exit_codes(app, cli_env, capsys):
 
 
 def test_run_pipeline_helper_and_cli_agree(sqlite_app, tmp_path):
-    result = run_pipeline(sqlite_app, credit_spec_dir(tmp_path), author="ana")
+    result = run_pipeline(sqlite_app, credit_spec_dir(tmp_path), actor=person(sqlite_app, "ana"))
     assert result.passed and result.version == 1

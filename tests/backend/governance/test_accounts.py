@@ -85,11 +85,14 @@ def test_display_names_with_markup_are_stored_as_written(app):
 def test_permission_pairs(app):
     viewer = add_user(app, "vic", "viewer")
     scientist = add_user(app, "dana", "data_scientist")
-    assert can(viewer, "view") and not can(viewer, "run_pipeline")
+    admin = add_user(app, "ada", "admin")
+    assert not can(viewer, "run_pipeline") and not can(viewer, "deploy")
     assert can(scientist, "run_pipeline") and can(scientist, "deploy") and not can(scientist, "manage_users")
-    assert not can(None, "view")
+    assert not can(scientist, "override_deployment") and can(admin, "override_deployment")
+    assert not can(admin, "run_pipeline"), "versions are authored by data scientists"
+    assert not can(None, "run_pipeline")
     with pytest.raises(PermissionDenied, match="Please sign in first"):
-        require(None, "view")
+        require(None, "deploy")
 
 
 def test_the_last_active_admin_cannot_lose_the_role(app):

@@ -16,10 +16,9 @@ from tests.factories import credit_spec_dir
 @pytest.fixture
 def earlier_version(app):
     """Something stored before the bad run: a version with an artifact and a stage run."""
-    from tests.factories import make_model
+    from tests.factories import new_version
 
-    make_model(app.registry, "credit-risk")
-    app.registry.create_version("credit-risk", author="ana")
+    new_version(app, "credit-risk", author="ana")
     blob = app.artifacts.put_bytes(b"an earlier model")
     ref = app.registry.add_artifact("credit-risk", 1, kind="model", uri=blob.uri, sha256=blob.sha256,
                                     size_bytes=blob.size_bytes, actor="ana")
@@ -37,7 +36,7 @@ def _assert_nothing_lost(app, ref):
 
 
 def _run(spec, capsys, *args):
-    code = main(["pipeline", "run", str(spec), "--author", "ana", *args])
+    code = main(["pipeline", "run", str(spec), *args])
     return code, capsys.readouterr()
 
 
@@ -59,7 +58,7 @@ SPEC_PROBLEMS = {
 
 
 @pytest.mark.parametrize("problem", sorted(SPEC_PROBLEMS))
-def test_bad_spec_is_refused_and_recorded(problem, app, cli_env, earlier_version, tmp_path, capsys):
+def test_bad_spec_is_refused_and_recorded(problem, app, ci_token, earlier_version, tmp_path, capsys):
     spec = credit_spec_dir(tmp_path)
     change, expected = SPEC_PROBLEMS[problem]
     spec.write_text(change(spec.read_text()))
@@ -117,7 +116,7 @@ DATA_PROBLEMS = {f.__name__.strip("_"): f for f in
 
 
 @pytest.mark.parametrize("problem", sorted(DATA_PROBLEMS))
-def test_bad_data_fails_the_build_stage(problem, app, cli_env, earlier_version, tmp_path, capsys):
+def test_bad_data_fails_the_build_stage(problem, app, ci_token, earlier_version, tmp_path, capsys):
     spec = credit_spec_dir(tmp_path)
     expected = DATA_PROBLEMS[problem](spec.parent)
     code, out = _run(spec, capsys)
@@ -127,7 +126,7 @@ def test_bad_data_fails_the_build_stage(problem, app, cli_env, earlier_version, 
     _assert_nothing_lost(app, earlier_version)
 
 
-def test_changed_model_file_fails_the_smoke_checks(app, cli_env, earlier_version, tmp_path, capsys, monkeypatch):
+def test_changed_model_file_fails_the_smoke_checks(app, ci_token, earlier_version, tmp_path, capsys, monkeypatch):
     real_build = runner.STAGES[0][1]
 
     def build_then_tamper(ctx):

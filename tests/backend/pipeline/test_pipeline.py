@@ -11,7 +11,14 @@ from backend.pipeline import run_pipeline
 from backend.pipeline.validation import load_version_model
 from backend.registry.loaded_model import load_model
 from backend.reports import load_model_card, load_reports
-from tests.factories import LOGISTIC_FACTORY, credit_spec_dir, synthetic_classification, write_spec
+from tests.factories import (
+    LOGISTIC_FACTORY,
+    credit_spec_dir,
+    person,
+    put_in_production,
+    synthetic_classification,
+    write_spec,
+)
 
 
 def _stage(result, name):
@@ -21,7 +28,7 @@ def _stage(result, name):
 def test_full_run_records_every_stage_and_the_lineage(app, tmp_path):
     spec = credit_spec_dir(tmp_path)
     lines = []
-    result = run_pipeline(app, spec, commit="0a1b2c3d", author="ana", progress=lambda s, m: lines.append((s, m)))
+    result = run_pipeline(app, spec, commit="0a1b2c3d", actor=person(app, "ana"), progress=lambda s, m: lines.append((s, m)))
     assert result.passed, result.reason
     assert [(s.stage, s.status) for s in result.stages] == [
         ("build", "passed"), ("smoke_checks", "passed"), ("reports", "passed"), ("test_validation", "passed"),
@@ -57,7 +64,9 @@ def test_full_run_records_every_stage_and_the_lineage(app, tmp_path):
     assert all(c["passed"] for c in smoke.evidence["checks"])
     assert validation.evidence["compute"]["latency_calls"] >= 200
     gates = {(g["metric"], g["bound"]): g for g in validation.evidence["gates"]}
-    assert gates[("roc_auc", "min")]["passed"] and gates[("latency_p95_ms", "max")]["passed"]
+    assert gates[("roc_auc", "min")]["passed"] and gates[("model_size_mb", "max")]["passed"]
+    # Latency is measured and shown, never gated by default: a busy machine must not fail a good model.
+    assert ("latency_p95_ms", "max") not in gates and version.metrics["latency_p95_ms"] > 0
     assert validation.evidence["champion"] is None
     assert validation.evidence["scores"]["sha256"] == kinds["test_scores"].sha256
     assert reports.evidence["fairness"]["artifact"]["sha256"] == kinds["fairness_report"].sha256
@@ -71,7 +80,7 @@ def test_full_run_records_every_stage_and_the_lineage(app, tmp_path):
 
 def test_a_failed_gate_stops_with_a_readable_reason(app, tmp_path):
     spec = credit_spec_dir(tmp_path, factory="model:build_shallow_tree")
-    result = run_pipeline(app, spec, author="ana")
+    result = run_pipeline(app, spec, actor=person(app, "ana"))
     assert not result.passed and result.failed_stage == "test_validation"
     assert "ROC AUC is 0.709, below the minimum of 0.750 set in the policy." in result.reason
     assert "Recall is 0.000, below the minimum of 0.300" in result.reason
@@ -87,7 +96,7 @@ def test_a_failed_gate_stops_with_a_readable_reason(app, tmp_path):
 
 def test_a_fairness_fail_stops_the_pipeline_only_when_the_policy_says_so(app, tmp_path):
     spec = credit_spec_dir(tmp_path, gates="[gates]\nmin = { roc_auc = 0.7 }\nfairness_blocks = true")
-    result = run_pipeline(app, spec, factory="model:build_forest", author="ana")
+    result = run_pipeline(app, spec, factory="model:build_forest", actor=person(app, "ana"))
     assert not result.passed and result.failed_stage == "reports"
     assert result.reason.startswith("Failed the fairness policy: Demographic parity ratio for age is")
     assert app.registry.get_version("credit-risk", 1).state == "failed"
@@ -97,9 +106,9 @@ def test_a_fairness_fail_stops_the_pipeline_only_when_the_policy_says_so(app, tm
 
 def test_challenger_is_compared_with_production_on_the_same_rows(app, tmp_path):
     spec = credit_spec_dir(tmp_path)
-    assert run_pipeline(app, spec, author="ana").passed
-    app.registry.move_alias("credit-risk", "production", 1, actor="ops")
-    result = run_pipeline(app, spec, factory="model:build_forest", author="ana")
+    assert run_pipeline(app, spec, actor=person(app, "ana")).passed
+    put_in_production(app, "credit-risk", 1)
+    result = run_pipeline(app, spec, factory="model:build_forest", actor=person(app, "ana"))
     assert result.passed, result.reason
     champion = _stage(result, "test_validation").evidence["champion"]
     assert champion["version"] == 1 and champion["primary_metric"] == "roc_auc"
@@ -119,9 +128,9 @@ def test_challenger_is_compared_with_production_on_the_same_rows(app, tmp_path):
 
 def test_clearly_worse_challenger_fails_the_production_gate(app, tmp_path):
     spec = credit_spec_dir(tmp_path, gates="[gates]\nmin = { roc_auc = 0.5 }")
-    assert run_pipeline(app, spec, author="ana").passed
-    app.registry.move_alias("credit-risk", "production", 1, actor="ops")
-    result = run_pipeline(app, spec, factory="model:build_shallow_tree", author="ana")
+    assert run_pipeline(app, spec, actor=person(app, "ana")).passed
+    put_in_production(app, "credit-risk", 1)
+    result = run_pipeline(app, spec, factory="model:build_shallow_tree", actor=person(app, "ana"))
     assert not result.passed
     assert "worse than production on ROC AUC" in result.reason
 
@@ -129,11 +138,11 @@ def test_clearly_worse_challenger_fails_the_production_gate(app, tmp_path):
 def test_hand_written_spec_for_new_data_runs_through(app, tmp_path):
     folder = tmp_path / "churn"
     spec = write_spec(folder, name="churn-model", sensitive='["region"]',
-                      gates="[gates]\nmin = { roc_auc = 0.6 }\nmax = { latency_p95_ms = 200.0 }")
+                      gates="[gates]\nmin = { roc_auc = 0.6 }\nmax = { model_size_mb = 50.0 }")
     synthetic_classification(800).to_csv(folder / "train.csv", index=False)
     synthetic_classification(300, seed=5).to_csv(folder / "test.csv", index=False)
     (folder / "model.py").write_text(LOGISTIC_FACTORY)
-    result = run_pipeline(app, spec, author="kim")
+    result = run_pipeline(app, spec, actor=person(app, "kim"))
     assert result.passed, result.reason
     assert app.registry.get_version("churn-model", 1).state == "awaiting_signoff"
 
@@ -158,7 +167,7 @@ def test_hand_written_regression_spec(app, tmp_path):
             ], remainder="passthrough")
             return make_pipeline(prepare, Ridge())
         """))
-    result = run_pipeline(app, spec, author="kim")
+    result = run_pipeline(app, spec, actor=person(app, "kim"))
     assert result.passed, result.reason
     metrics = app.registry.get_version("house-price", 1).metrics
     assert metrics["r2"] > 0.9 and "rmse" in metrics and "roc_auc" not in metrics
@@ -166,7 +175,7 @@ def test_hand_written_regression_spec(app, tmp_path):
 
 def test_tampered_artifact_is_never_loaded(sqlite_app, tmp_path):
     spec = credit_spec_dir(tmp_path)
-    assert run_pipeline(sqlite_app, spec, author="ana").passed
+    assert run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "ana")).passed
     ref = sqlite_app.registry.get_artifact("credit-risk", 1, "model")
     path = sqlite_app.artifacts.path_of(ref)
     path.chmod(0o644)
@@ -180,12 +189,12 @@ def test_tampered_artifact_is_never_loaded(sqlite_app, tmp_path):
 
 def test_champion_that_cannot_be_loaded_is_reported_not_fatal(sqlite_app, tmp_path):
     spec = credit_spec_dir(tmp_path)
-    assert run_pipeline(sqlite_app, spec, author="ana").passed
-    sqlite_app.registry.move_alias("credit-risk", "production", 1, actor="ops")
+    assert run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "ana")).passed
+    put_in_production(sqlite_app, "credit-risk", 1)
     ref = sqlite_app.registry.get_artifact("credit-risk", 1, "model")
     sqlite_app.artifacts.path_of(ref).chmod(0o644)
     sqlite_app.artifacts.path_of(ref).write_bytes(b"garbage")
-    result = run_pipeline(sqlite_app, spec, factory="model:build_forest", author="ana")
+    result = run_pipeline(sqlite_app, spec, factory="model:build_forest", actor=person(sqlite_app, "ana"))
     assert result.passed
     champion = _stage(result, "test_validation").evidence["champion"]
     assert "changed after it was stored" in champion["error"]
@@ -196,7 +205,7 @@ def test_load_version_model_helper_uses_recorded_schema(sqlite_app, tmp_path):
     from backend.pipeline.spec import load_spec
 
     spec_path = credit_spec_dir(tmp_path)
-    assert run_pipeline(sqlite_app, spec_path, author="ana").passed
+    assert run_pipeline(sqlite_app, spec_path, actor=person(sqlite_app, "ana")).passed
     ctx = RunContext(app=sqlite_app, spec=load_spec(spec_path), version=1, actor="a", progress=lambda *_: None,
                      factory="model:build")
     model = load_version_model(ctx, 1)

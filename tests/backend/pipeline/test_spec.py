@@ -22,7 +22,7 @@ def test_policy_merges_spec_over_organisation_defaults():
     spec = load_spec(EXAMPLES / "income-propensity" / "greenlight.toml")
     gates = spec.policy["gates"]
     assert gates["min"] == {"roc_auc": 0.85}
-    assert gates["max"]["latency_p95_ms"] == 50.0  # the spec's value wins over the default 250
+    assert gates["max"] == {"model_size_mb": 100.0}  # tighter than the default 500; latency is not gated
     assert spec.policy["signoff"]["roles"] == ["business_owner", "risk"]
     assert spec.policy["canary"] == {"traffic_percent": 10, "min_requests": 500}
 
@@ -110,3 +110,12 @@ def test_missing_spec_file(tmp_path):
 def test_positive_label_is_for_classification_only(tmp_path):
     path = write_spec(tmp_path, task="regression")
     assert "positive_label only applies to classification" in _problem(tmp_path, path.read_text())
+
+
+@pytest.mark.parametrize("role", ["viewer", "data_scientist", "admin"])
+def test_builtin_roles_are_not_reviewers(tmp_path, role):
+    path = write_spec(tmp_path, gates=f'[signoff]\nroles = ["{role}"]')
+    with pytest.raises(InvalidSpec) as caught:
+        load_spec(path)
+    assert caught.value.exit_code == 2
+    assert f"[signoff].roles: '{role}' is not a reviewer role" in caught.value.message

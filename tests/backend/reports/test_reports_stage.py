@@ -10,7 +10,7 @@ import pytest
 
 from backend.pipeline import run_pipeline
 from backend.reports import load_model_card, load_reports, load_test_scores, threshold_whatif
-from tests.factories import LOGISTIC_FACTORY, synthetic_classification, write_spec
+from tests.factories import LOGISTIC_FACTORY, person, synthetic_classification, write_spec
 
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "section", "p", "table", "thead",
                 "tbody", "tr", "th", "td", "ul", "li", "footer"}
@@ -42,7 +42,7 @@ def _reports_stage(app, result):
 
 def test_reports_are_stored_and_read_back_with_their_hashes(app, tmp_path):
     spec = _hand_made(tmp_path)
-    result = run_pipeline(app, spec, author="kim")
+    result = run_pipeline(app, spec, actor=person(app, "kim"))
     assert result.passed, result.reason
     assert app.registry.get_version("churn-model", 1).state == "awaiting_signoff"
     stage, reports = _reports_stage(app, result)
@@ -77,8 +77,9 @@ def test_model_card_escapes_every_user_text_and_stands_alone(sqlite_app, tmp_pat
     spec = _hand_made(tmp_path, edit=hostile)
     text = spec.read_text().replace('description = "A model made by the tests."',
                                     'description = "<script>alert(\'x\')</script> & <b>friends</b>"')
+    text = text.replace('owner = "test-team"', 'owner = "<img src=x onerror=alert(1)>"')
     spec.write_text(text)
-    result = run_pipeline(sqlite_app, spec, author="<img src=x onerror=alert(1)>")
+    result = run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "kim"))
     assert result.passed, result.reason
     page = load_model_card(sqlite_app, "churn-model", 1, "html").content.decode()
     markdown = load_model_card(sqlite_app, "churn-model", 1, "markdown").content.decode()
@@ -92,7 +93,7 @@ def test_model_card_escapes_every_user_text_and_stands_alone(sqlite_app, tmp_pat
 
 def test_sensitive_feature_that_is_not_a_column(sqlite_app, tmp_path):
     spec = _hand_made(tmp_path, sensitive='["region", "zip_code"]')
-    result = run_pipeline(sqlite_app, spec, author="kim")
+    result = run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "kim"))
     assert result.passed, result.reason
     stage, reports = _reports_stage(sqlite_app, result)
     assert [f["feature"] for f in reports.fairness["features"]] == ["region"]
@@ -102,7 +103,7 @@ def test_sensitive_feature_that_is_not_a_column(sqlite_app, tmp_path):
 
 def test_sensitive_feature_with_a_single_value(sqlite_app, tmp_path):
     spec = _hand_made(tmp_path, sensitive='["country", "region"]', edit=lambda f: f.assign(country="DE"))
-    result = run_pipeline(sqlite_app, spec, author="kim")
+    result = run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "kim"))
     assert result.passed, result.reason
     _, reports = _reports_stage(sqlite_app, result)
     assert [f["feature"] for f in reports.fairness["features"]] == ["region"]
@@ -112,7 +113,7 @@ def test_sensitive_feature_with_a_single_value(sqlite_app, tmp_path):
 
 def test_test_set_smaller_than_the_minimum_group_size(sqlite_app, tmp_path):
     spec = _hand_made(tmp_path, test_rows=24)
-    result = run_pipeline(sqlite_app, spec, author="kim")
+    result = run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "kim"))
     stage, reports = _reports_stage(sqlite_app, result)
     assert stage.status == "passed"
     assert "The test set has 24 rows, fewer than the minimum group size of 30" in \
@@ -123,7 +124,7 @@ def test_test_set_smaller_than_the_minimum_group_size(sqlite_app, tmp_path):
 
 def test_model_no_explainer_supports(sqlite_app, tmp_path):
     spec = _hand_made(tmp_path, factory=DUMMY_FACTORY)
-    result = run_pipeline(sqlite_app, spec, author="kim")
+    result = run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "kim"))
     stage, reports = _reports_stage(sqlite_app, result)
     assert stage.status == "passed"
     assert reports.explainability["explainer"] is None
