@@ -9,15 +9,20 @@ folder-based multipage mode.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from backend.governance.permissions import is_reviewer
 from portal import auth, signoff_data
+from portal.components import demo_banner
 from portal.errors import errors_shown
 from portal.navigation import INBOX_PAGE, pages_for
 from portal.wording import escape_markdown
 
-st.set_page_config(page_title="Greenlight", page_icon=":material/traffic:", layout="wide")
+# The icon is a file shipped with the portal: nothing is fetched from the internet.
+st.set_page_config(page_title="Greenlight", page_icon=str(Path(__file__).parent / "assets" / "greenlight.png"),
+                   layout="wide")
 
 user = None
 with errors_shown():
@@ -36,4 +41,6 @@ if user is not None:
         if st.button("Sign out", icon=":material/logout:"):
             auth.sign_out()
             st.rerun()
+with errors_shown():
+    demo_banner()
 page.run()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from backend.domain import ModelSummary
 from backend.registry.states import State
+from portal import data
 from portal.navigation import MODEL_PAGE
 from portal.wording import (
     escape_markdown,
@@ -25,6 +26,7 @@ __all__ = [
     "model_card",
     "state_badge",
     "filter_models",
+    "demo_banner",
 ]
 
 #: The questions a business reader asks of the portfolio, each a filter on the overview.
@@ -113,3 +115,21 @@ def model_card(model: ModelSummary) -> None:
                 st.markdown(f":red[{escape_markdown(result.detail)}]")
             else:
                 st.caption(escape_markdown(result.detail))
+
+
+def demo_banner() -> None:
+    """On every page of the public demo's database: say so, and how far its build has come."""
+    status = data.demo_status()
+    if status is None:
+        return
+    state = status.get("state")
+    if state == "building":
+        st.info(f"**Demo database.** Building the demo: {status.get('done', 0)} of {status.get('total', '?')} "
+                "versions so far. Pages fill in as versions finish; every page works meanwhile.",
+                icon=":material/hourglass_top:")
+    elif state == "failed":
+        st.warning("**Demo database.** Building the demo stopped early; what was built is shown. Run "
+                   "`greenlight demo` on an empty database to build it again.", icon=":material/warning:")
+    else:
+        st.caption(":material/science: **Demo database** — its accounts and passwords are published; keep real "
+                   "models and data out of it.")

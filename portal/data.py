@@ -29,6 +29,7 @@ __all__ = [
     "refresh",
     "settings_key",
     "app_for",
+    "demo_status",
 ]
 
 #: Short enough that a running pipeline shows up within seconds, long enough that a page
@@ -52,6 +53,26 @@ def _open_app(home: str, db_url: str, artifacts_dir: str) -> App:
 def get_app() -> App:
     """The application for the settings in the environment (``GREENLIGHT_*``)."""
     return _open_app(*_settings_key())
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _recover_stranded(key: SettingsKey) -> int:
+    """Close stages whose process died (at most once per cache period), so no page shows
+    "running" for a dead run."""
+    return len(_open_app(*key).registry.recover_stranded())
+
+
+def _recovered(key: SettingsKey) -> SettingsKey:
+    if _recover_stranded(key):
+        # Something was closed: the cached reads are stale (the recovery count itself stays cached).
+        for cached in (_list_models, _list_versions, _get_version, _list_stage_runs):
+            cached.clear()
+    return key
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _demo_status(key: SettingsKey) -> dict | None:
+    return _open_app(*key).registry.fact("demo")
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
@@ -86,7 +107,7 @@ def _list_artifacts(key: SettingsKey, name: str, number: int) -> list[ArtifactRe
 
 def list_models() -> list[ModelSummary]:
     """Every model with its latest and production versions (one query)."""
-    return _list_models(_settings_key())
+    return _list_models(_recovered(_settings_key()))
 
 
 def get_model(name: str) -> Model:
@@ -96,19 +117,24 @@ def get_model(name: str) -> Model:
 
 def list_versions(name: str, *, limit: int = HISTORY_PAGE_SIZE, before: int | None = None) -> VersionPage:
     """One page of a model's history, newest first."""
-    return _list_versions(_settings_key(), name, limit, before)
+    return _list_versions(_recovered(_settings_key()), name, limit, before)
 
 
 def get_version(name: str, number: int) -> Version:
-    return _get_version(_settings_key(), name, number)
+    return _get_version(_recovered(_settings_key()), name, number)
 
 
 def list_stage_runs(name: str, number: int) -> list[StageRun]:
-    return _list_stage_runs(_settings_key(), name, number)
+    return _list_stage_runs(_recovered(_settings_key()), name, number)
 
 
 def list_artifacts(name: str, number: int) -> list[ArtifactRef]:
     return _list_artifacts(_settings_key(), name, number)
+
+
+def demo_status() -> dict | None:
+    """None for a real database; for the public demo's: its state (building, ready, failed) and progress."""
+    return _demo_status(_settings_key())
 
 
 def settings_key() -> SettingsKey:

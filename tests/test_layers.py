@@ -27,6 +27,7 @@ FLOORS = [
     ("backend.db", 1),
     ("backend.governance.audit", 2),
     ("backend.governance.signoff_rules", 2),
+    ("backend.governance.actors", 2),
     ("backend.registry", 3),
     ("backend.governance", 4),
     ("backend.pipeline.spec", 4),

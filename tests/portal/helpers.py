@@ -95,8 +95,10 @@ def point_portal_at(monkeypatch, **env: str) -> Settings:
     return Settings.from_env(env)
 
 
-def hand_made_version(registry) -> None:
+def hand_made_version(app) -> None:
     """Register the model "hand-made" and its version 1, with nothing run for it yet."""
-    registry.upsert_model(ModelInfo(name="hand-made", title="Hand-made model", description="Made by a test.",
-                                    owner="tests", risk_tier="low", task="classification"), actor="tester")
-    registry.create_version("hand-made", author="tester")
+    from tests.factories import person
+
+    tester = person(app, "tester")
+    app.registry.register_version(ModelInfo(name="hand-made", title="Hand-made model", description="Made by a test.",
+                                            owner="tests", risk_tier="low", task="classification"), author=tester)

@@ -242,13 +242,13 @@ def test_empty_registry_explains_how_to_add_a_model(registry_env, page):
 
 def test_running_and_crashed_stages_read_well(registry_env):
     registry = registry_env.registry
-    hand_made_version(registry)
+    hand_made_version(registry_env)
     run_id = registry.start_stage("hand-made", 1, "build")
     registry.finish_stage(run_id, status="failed", messages=["Unexpected error: KeyError: 'secret'"],
                           evidence={"error_code": "unexpected",
                                     "traceback": "Traceback (most recent call last):\n  KeyError: 'secret'"})
     registry.transition("hand-made", 1, State.FAILED, actor="tester", reason="build: Unexpected error: KeyError")
-    registry.create_version("hand-made", author="tester")
+    registry.create_version("hand-made", author=registry_env.accounts.get_user("tester"))
     registry.start_stage("hand-made", 2, "build")
 
     at = open_page("../pages/model.py", model="hand-made")
@@ -347,9 +347,9 @@ def test_imports_go_one_way_and_no_html_is_injected():
 def test_long_history_pages_back_and_forth(registry_env):
     from tests.factories import make_model
 
-    make_model(registry_env.registry, "long-history")
+    tester = make_model(registry_env, "long-history", author="tester")
     for _ in range(120):
-        registry_env.registry.create_version("long-history", author="tester")
+        registry_env.registry.create_version("long-history", author=tester)
     at = open_page("../pages/model.py", model="long-history")
     assert "Versions 120 to 71 of 120" in visible_text(at)
     at.button(key="history_older").click().run()

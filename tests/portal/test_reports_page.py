@@ -25,7 +25,14 @@ from backend.reports import (
 )
 from portal.report_tables import check_reason, percent
 from portal.wording import state_label
-from tests.factories import LOGISTIC_FACTORY, add_user, synthetic_classification, write_spec
+from tests.factories import (
+    LOGISTIC_FACTORY,
+    add_user,
+    person,
+    put_in_production,
+    synthetic_classification,
+    write_spec,
+)
 from tests.portal.helpers import open_page, point_portal_at, table_with, visible_text
 
 REPORTS = "../pages/reports.py"
@@ -274,16 +281,16 @@ def lab_home(tmp_path_factory) -> Path:
     try:
         add_user(app, "vic", "viewer")
         churn = _spec(root / "churn", name="churn-model", factory=LOGISTIC_FACTORY)
-        assert run_pipeline(app, churn, author="kim").passed
-        app.registry.move_alias("churn-model", "production", 1, actor="tests")
+        assert run_pipeline(app, churn, actor=person(app, "kim")).passed
+        put_in_production(app, "churn-model", 1)
         (root / "churn" / "model.py").write_text(STRONGER_REGULARISATION)
-        assert run_pipeline(app, churn, author="kim").passed  # compared with production version 1
+        assert run_pipeline(app, churn, actor=person(app, "kim")).passed  # compared with production version 1
         (root / "churn" / "model.py").write_text(BROKEN_FACTORY)
-        failed = run_pipeline(app, churn, author="kim")
+        failed = run_pipeline(app, churn, actor=person(app, "kim"))
         assert not failed.passed and failed.failed_stage == "build"
-        app.registry.create_version("churn-model", author="kim")  # registered, nothing run yet
+        app.registry.create_version("churn-model", author=person(app, "kim"))  # registered, nothing run yet
         price = _spec(root / "price", name="house-price", factory=RIDGE_FACTORY, task="regression")
-        assert run_pipeline(app, price, author="kim").passed
+        assert run_pipeline(app, price, actor=person(app, "kim")).passed
     finally:
         app.close()
     return home

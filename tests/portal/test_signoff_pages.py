@@ -180,7 +180,7 @@ def test_packet_says_plainly_when_checks_and_reports_are_missing(registry_env):
     from tests.factories import add_user
 
     add_user(registry_env, "rick", "risk")
-    hand_made_version(registry_env.registry)
+    hand_made_version(registry_env)
     at = packet("rick", model="hand-made", version=1)
     warnings = "\n".join(w.value for w in at.warning)
     assert "No test-environment validation is recorded for this version" in warnings
