@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+# The portal listens on loopback only; HOST=0.0.0.0 make run serves other machines too.
+HOST   ?= 127.0.0.1
 # A free port for this run's PostgreSQL cluster, so two runs on one machine never share one
 # (its data folder is named after the port).
 ifeq ($(origin PG_PORT), undefined)
@@ -28,9 +30,9 @@ run: $(VENV)/.installed
 	$(BIN)/greenlight db upgrade
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/greenlight demo --if-empty
 	@echo ""
-	@echo "  Greenlight portal: http://localhost:$(PORT)"
+	@echo "  Greenlight portal: http://$(HOST):$(PORT)"
 	@echo ""
-	$(BIN)/streamlit run portal/app.py --server.port $(PORT) --server.headless true
+	$(BIN)/streamlit run portal/app.py --server.address $(HOST) --server.port $(PORT) --server.headless true
 
 # Installs what the tests need (Chromium, PostgreSQL), runs the whole suite, stops what it started.
 test: $(VENV)/.installed-test

@@ -18,6 +18,7 @@ __all__ = [
     "Conflict",
     "PermissionDenied",
     "DatabaseError",
+    "Interrupted",
 ]
 
 
@@ -80,3 +81,17 @@ class PermissionDenied(GreenlightError):
 class DatabaseError(GreenlightError):
     code = "database_error"
     exit_code = 9
+
+
+class Interrupted(BaseException):  # noqa: N818  (like KeyboardInterrupt, a signal rather than an error)
+    """The process was told to stop (SIGTERM, as a CI timeout does) while it worked.
+
+    A ``BaseException`` so that no ``except Exception`` swallows it; whoever was writing records
+    where it stopped before the process exits (exit code 143).
+    """
+
+    exit_code = 143
+
+    def __init__(self, signal_name: str):
+        super().__init__(signal_name)
+        self.signal_name = signal_name

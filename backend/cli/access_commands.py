@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from pathlib import Path
 
 import click
 
@@ -164,20 +165,31 @@ def policy_show(as_json: bool) -> None:
     for tier, roles in doc["signoff_roles_by_tier"].items():
         click.echo(f"{tier:7} risk: {', '.join(roles)}")
     click.echo(f"approvals last {doc['expires_days']} days")
+    roots = doc.get("data_roots") or []
+    click.echo("data folders allowed besides each spec's own: " + (", ".join(roots) if roots else "none"))
 
 
 @policy.command("set")
 @click.option("--tier", type=click.Choice(["low", "medium", "high"]), help="Risk tier whose roles to set.")
 @click.option("--roles", help="Comma-separated roles for --tier.")
 @click.option("--expires-days", type=int, help="How many days an approval lasts.")
-def policy_set(tier: str | None, roles: str | None, expires_days: int | None) -> None:
-    """Change the policy (new pipeline runs use it; a spec's [signoff] still wins)."""
+@click.option("--allow-data-root", "allow_roots", multiple=True, type=click.Path(file_okay=False),
+              help="A folder specs may read data from besides their own (repeat for several).")
+@click.option("--disallow-data-root", "disallow_roots", multiple=True, type=click.Path(file_okay=False),
+              help="Withdraw a folder allowed before.")
+def policy_set(tier: str | None, roles: str | None, expires_days: int | None, allow_roots: tuple[str, ...],
+               disallow_roots: tuple[str, ...]) -> None:
+    """Change the organisation's policy (new pipeline runs use it; a spec may add reviewers and
+    tighten gates, never go below it without an exception)."""
     app = open_app()
     doc = app.org_policy.current()
     if tier and roles:
         doc["signoff_roles_by_tier"][tier] = [r.strip() for r in roles.split(",") if r.strip()]
     if expires_days is not None:
         doc["expires_days"] = expires_days
+    resolved = [str(Path(r).expanduser().resolve()) for r in allow_roots]
+    gone = {str(Path(r).expanduser().resolve()) for r in disallow_roots}
+    doc["data_roots"] = [r for r in [*doc.get("data_roots", []), *resolved] if r not in gone]
     app.org_policy.update(doc, actor=operator())
     click.echo("Policy updated.")
 

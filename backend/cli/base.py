@@ -18,7 +18,7 @@ import click
 from backend.app import App
 from backend.config import Settings
 from backend.domain import User
-from backend.errors import GreenlightError, PermissionDenied
+from backend.errors import GreenlightError, Interrupted, PermissionDenied
 
 __all__ = ["cli", "main", "open_app", "print_json", "jsonable", "version_json", "read_password", "signed_in"]
 
@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
+    except Interrupted as exc:
+        click.echo(f"error: stopped by {exc.signal_name}; the run was recorded as failed (interrupted).", err=True)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

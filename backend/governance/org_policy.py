@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from copy import deepcopy
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +25,8 @@ __all__ = ["OrgPolicy", "DEFAULT_ORG_POLICY", "validate_org_policy"]
 DEFAULT_ORG_POLICY: dict[str, Any] = {
     "signoff_roles_by_tier": deepcopy(SIGNOFF_ROLES_BY_TIER),
     "expires_days": 180,
+    # Folders outside a spec's own folder that specs may read data from (none by default).
+    "data_roots": [],
 }
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
@@ -45,7 +48,10 @@ def validate_org_policy(doc: dict[str, Any]) -> dict[str, Any]:
     days = doc.get("expires_days")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3650:
         raise InvalidData("expires_days must be a whole number of days between 1 and 3650.")
-    return {"signoff_roles_by_tier": clean, "expires_days": days}
+    roots = doc.get("data_roots", [])
+    if not isinstance(roots, list) or not all(isinstance(r, str) and Path(r).is_absolute() for r in roots):
+        raise InvalidData("data_roots must be a list of absolute folder paths.")
+    return {"signoff_roles_by_tier": clean, "expires_days": days, "data_roots": list(dict.fromkeys(roots))}
 
 
 class OrgPolicy:

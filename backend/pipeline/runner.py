@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backend.domain import PipelineResult, User
-from backend.errors import GreenlightError, InvalidSpec, PermissionDenied
+from backend.errors import GreenlightError, Interrupted, InvalidSpec, PermissionDenied
 from backend.pipeline.build import git_commit_of, run_build
 from backend.pipeline.context import Progress, RunContext, StageOutcome
 from backend.pipeline.reports import run_reports
 from backend.pipeline.smoke import run_smoke_checks
-from backend.pipeline.spec import load_spec
+from backend.pipeline.spec import check_data_paths, load_spec
 from backend.pipeline.validation import run_test_validation
 from backend.registry.liveness import HEARTBEAT_SECONDS
 from backend.registry.stages import MANUAL_STAGE, STAGE_EXPLANATIONS
@@ -52,14 +52,6 @@ STAGES: list[tuple[str, Stage, State]] = [
 
 def _quiet(_stage: str, _message: str) -> None:
     pass
-
-
-class Interrupted(BaseException):  # noqa: N818  (like KeyboardInterrupt, it is a signal, not an error)
-    """The process was told to stop (SIGTERM) while a stage ran."""
-
-    def __init__(self, signal_name: str):
-        super().__init__(signal_name)
-        self.signal_name = signal_name
 
 
 @contextmanager
@@ -132,6 +124,7 @@ def run_pipeline(app: App, spec_path: str | Path, *, actor: User, commit: str | 
     registry = app.registry
     try:
         spec = load_spec(spec_path)
+        check_data_paths(spec, app.org_policy.current().get("data_roots", ()))
         version = registry.register_version(
             spec.model, author=actor, declared_policy=spec.declared_policy,
             git_commit=commit or git_commit_of(spec.folder), spec_path=str(spec.path), spec_hash=spec.sha256,

@@ -19,7 +19,7 @@ from backend.governance.permissions import BUILTIN_ROLES
 from backend.governance.policy import merge_policy
 from backend.metrics import METRICS, gate_metric_names
 
-__all__ = ["ModelSpec", "DataSpec", "load_spec", "parse_spec"]
+__all__ = ["ModelSpec", "DataSpec", "load_spec", "parse_spec", "check_data_paths"]
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FACTORY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
@@ -62,6 +62,27 @@ class ModelSpec:
     @property
     def folder(self) -> Path:
         return self.path.parent
+
+
+def check_data_paths(spec: ModelSpec, allowed_roots: list[str] | tuple[str, ...] = ()) -> None:
+    """Refuse data files outside the spec's folder (symlinks resolved) and the folders an admin
+    allows (the organisation policy's ``data_roots``), so a spec cannot read what its author may
+    not: ``../../secret_dir/secret.csv`` or a link named ``data.csv`` pointing elsewhere.
+
+    The message names the spec's own setting, never where a link leads.
+    """
+    roots = [spec.folder.resolve(), *(Path(r).expanduser().resolve() for r in allowed_roots)]
+    problems = []
+    for key, path in (("train", spec.data.train), ("test", spec.data.test)):
+        real = path.resolve()
+        if not any(real.is_relative_to(root) for root in roots):
+            written = path.relative_to(spec.folder) if path.is_relative_to(spec.folder) else path
+            problems.append(f"[data].{key} '{written}' is outside the spec's folder"
+                            + (" (it is a link that leads out of it)" if path.is_symlink() else ""))
+    if problems:
+        raise InvalidSpec(f"{spec.path.name}: " + "; ".join(problems) + ". Data files stay in the spec's folder, "
+                          "or in a data folder an admin allows with `greenlight policy set --allow-data-root PATH`.",
+                          code="data_outside_folder")
 
 
 def load_spec(path: str | Path) -> ModelSpec:

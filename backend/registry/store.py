@@ -427,8 +427,14 @@ class Registry:
 
     def claim_empty(self, key: str, value: dict[str, Any], *, actor: str) -> None:
         """Record ``key`` only in a database with no models, no accounts and no ``key`` (else Conflict)."""
-        with self.db.write() as session:
-            claim_empty(session, key, value, actor=actor)
+        try:
+            with self.db.write() as session:
+                claim_empty(session, key, value, actor=actor)
+        except Conflict as exc:
+            if exc.code != "conflict":
+                raise
+            # Two claims at the same instant: the database's key kept one, and this is the other.
+            raise Conflict(f"This database already has '{key}' recorded.", code="already_claimed") from None
 
     def count_versions(self) -> int:
         with self.db.read() as session:

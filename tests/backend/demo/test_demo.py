@@ -51,4 +51,57 @@ def test_demo_if_empty_does_not_seed_twice(demo_env, monkeypatch, capsys):
     monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
     assert main(["demo", "--if-empty"]) == 0
     out = capsys.readouterr().out
-    assert "already holds models" in out and "bea    / bea-demo-password" in out
+    assert "This is the demo database (ready)" in out and "bea    / bea-demo-password" in out
+    assert main(["demo"]) == 7
+    assert "The demo writes only into an empty database" in capsys.readouterr().err
+
+
+def test_the_demo_never_lands_in_a_database_with_accounts(app, cli_env, capsys):
+    from backend.cli import main
+    from tests.factories import admin
+
+    admin(app, "alice")  # a real organisation's first account, no models yet
+    assert main(["demo"]) == 7
+    err = capsys.readouterr().err
+    assert "The demo writes only into an empty database: This database already holds 0 models and 1 account." in err
+    assert main(["demo", "--if-empty"]) == 0
+    out = capsys.readouterr().out
+    assert "Not seeding the demo" in out and "demo-password" not in out
+    assert {u.username for u in app.accounts.list_users()} == {"alice"}
+    assert app.registry.fact("demo") is None
+
+
+def test_two_demo_claims_at_once_build_it_once(app):
+    import threading
+
+    from backend.errors import Conflict
+
+    outcomes, barrier = [], threading.Barrier(4)
+
+    def claim():
+        barrier.wait()
+        try:
+            app.registry.claim_empty("demo", {"state": "building"}, actor="test")
+            outcomes.append("claimed")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["already_claimed"] * 3 + ["claimed"]
+
+
+def test_the_demo_database_knows_it_is_the_demo(demo_env):
+    app = App.open(Settings.from_env(demo_env))
+    try:
+        status = app.registry.fact("demo")
+        assert (status["state"], status["done"], status["total"]) == ("ready", 6, 6)
+        authors = {v.author for m in ("credit-risk", "income-propensity")
+                   for v in app.registry.list_versions(m).versions}
+        assert authors == {"dana"}, "the demo's versions are authored by the signed-in data scientist"
+        assert app.registry.verify_audit().intact
+    finally:
+        app.close()

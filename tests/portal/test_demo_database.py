@@ -1,0 +1,44 @@
+"""The public demo's database says so on every page; a real database never does."""
+
+from __future__ import annotations
+
+import re
+
+from tests.portal.helpers import ROOT, open_page, visible_text
+
+PAGES = [None, "../pages/model.py", "../pages/reports.py", "../pages/audit.py"]
+
+
+def test_every_page_of_the_demo_database_says_so(demo_settings):
+    for page in PAGES:
+        at = open_page(page, user="vic")
+        assert "Demo database" in visible_text(at), page
+    at = open_page(None, user=None)  # the sign-in form too: the published passwords work here
+    assert "Demo database" in visible_text(at)
+
+
+def test_a_real_database_shows_no_demo_banner(registry_env):
+    at = open_page(None, user="vic")
+    assert "Demo database" not in visible_text(at)
+
+
+def test_the_banner_shows_the_build_progress(registry_env):
+    registry_env.registry.set_fact("demo", {"state": "building", "done": 3, "total": 6}, actor="test")
+    at = open_page(None, user="vic")
+    assert "Building the demo: 3 of 6 versions so far" in visible_text(at)
+
+
+def test_the_page_icon_is_served_from_the_portal_itself():
+    source = (ROOT / "portal" / "app.py").read_text()
+    call = re.search(r"st\.set_page_config\((.*?)\)\n", source, re.S).group(1)
+    assert "http" not in call and ":material/" not in call and "greenlight.png" in call
+    assert (ROOT / "portal" / "assets" / "greenlight.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_make_run_listens_on_loopback_unless_told_otherwise():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^HOST\s+\?= 127\.0\.0\.1$", makefile, re.M)
+    run = makefile.split("\nrun:")[1].split("\n\n")[0]
+    assert "--server.address $(HOST)" in run and "--server.port $(PORT)" in run
+    readme = (ROOT / "README.md").read_text()
+    assert "HOST=" in readme and "PORT=" in readme
