@@ -3,7 +3,7 @@ reject one version, in one place. Deep link: ``?model=<name>&version=<n>``."""
 
 import streamlit as st
 
-from portal import auth, components, data, signoff_data, signoff_form, signoff_view
+from portal import auth, components, data, policy_view, signoff_data, signoff_form, signoff_view
 from portal.errors import errors_shown
 
 user = auth.require_user()
@@ -31,6 +31,7 @@ with errors_shown():
     why_not, sign_as = signoff_form.who_may_decide(user, status)
     signoff_view.header(summary, version, status, names, can_sign_as=sign_as, cannot_sign_because=why_not)
     signoff_view.what_changes(status, version, summary.production_version)
+    policy_view.exceptions_section(version)
     signoff_view.checks_section(runs)
     signoff_view.comparison_section(runs, summary.production_version)
     digests = None
