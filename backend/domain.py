@@ -26,6 +26,7 @@ __all__ = [
     "ApiToken",
     "PolicyException",
     "LiveTrafficVerdict",
+    "ServingState",
 ]
 
 
@@ -314,3 +315,17 @@ class LiveTrafficVerdict:
     version: int
     allowed: bool
     reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServingState:
+    """What serves a model now: every gateway reads this from the database, so all of them
+    follow a promotion within seconds."""
+
+    model: str
+    production: int | None
+    canary: int | None
+    canary_percent: float
+    previous: int | None
+    test: int | None
+    changed_at: datetime | None = None

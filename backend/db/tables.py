@@ -104,6 +104,8 @@ class AliasRow(Base):
     alias: Mapped[str] = mapped_column(String(30), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The canary's share of live traffic, in percent; None for the other aliases.
+    traffic_percent: Mapped[float | None] = mapped_column()
 
 
 class StageRunRow(Base):

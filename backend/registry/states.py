@@ -28,7 +28,9 @@ class State(StrEnum):
     ROLLED_BACK = "rolled_back"
 
 
-ALIASES = ("production", "canary", "previous")
+#: Deployment slots a version can be pointed at. ``test`` is the test environment (no live
+#: traffic); ``canary`` takes a share of live traffic; ``previous`` is the rollback target.
+ALIASES = ("production", "canary", "previous", "test")
 
 _FORWARD = {
     State.REGISTERED: {State.BUILT},

@@ -27,6 +27,7 @@ from backend.domain import (
     Model,
     ModelInfo,
     ModelSummary,
+    ServingState,
     StageRun,
     User,
     Version,
@@ -42,7 +43,7 @@ from backend.registry.live_traffic import live_traffic_verdict
 from backend.registry.liveness import LEASE_SECONDS, find_stranded, this_host
 from backend.registry.policy_floor import check_risk_tier, frozen_policy
 from backend.registry.states import TERMINAL_STATES, State
-from backend.registry.transitions import apply_alias, apply_transition, clear_alias
+from backend.registry.transitions import apply_alias, apply_test_slot, apply_transition, clear_alias
 
 __all__ = ["Registry", "apply_transition"]
 
@@ -251,15 +252,39 @@ class Registry:
 
     # -- aliases -------------------------------------------------------------------------
 
-    def move_alias(self, name: str, alias: str, number: int, *, actor: User, reason: str | None = None) -> None:
+    def move_alias(self, name: str, alias: str, number: int, *, actor: User, reason: str | None = None,
+                   traffic_percent: float | None = None) -> None:
         """Point ``alias`` at version ``number`` (one row updated, whatever the history size).
 
         Guarded like :meth:`transition`: ``production`` and ``canary`` point only at a version in
-        that state that the deployment guard clears, by an account allowed to deploy.
+        that state that the deployment guard clears, by an account allowed to deploy. A canary
+        carries its share of live traffic.
         """
         with self.db.write() as session:
             model, version = _version_row(session, name, number, lock=True)
-            apply_alias(session, model, alias, version, actor=actor, reason=reason, store=self.artifacts)
+            apply_alias(session, model, alias, version, actor=actor, reason=reason, store=self.artifacts,
+                        traffic_percent=traffic_percent)
+
+    def deploy_to_test(self, name: str, number: int, *, actor: str) -> None:
+        """Point the test environment's slot at ``number`` (test validation does this)."""
+        with self.db.write() as session:
+            model, version = _version_row(session, name, number, lock=True)
+            apply_test_slot(session, model, version, actor=actor)
+
+    def serving_state(self, name: str) -> ServingState:
+        """What serves ``name`` now (production, canary and its share, rollback target, test)."""
+        with self.db.read() as session:
+            model = _model_row(session, name)
+            rows = session.execute(select(AliasRow.alias, VersionRow.number, AliasRow.traffic_percent,
+                                          AliasRow.updated_at)
+                                   .join(VersionRow, VersionRow.id == AliasRow.version_id)
+                                   .where(AliasRow.model_id == model.id)).all()
+        by_alias = {alias: (number, share, at) for alias, number, share, at in rows}
+        canary = by_alias.get("canary")
+        return ServingState(model=name, production=by_alias.get("production", (None,))[0],
+                            canary=canary[0] if canary else None, canary_percent=float(canary[1] or 0) if canary else 0.0,
+                            previous=by_alias.get("previous", (None,))[0], test=by_alias.get("test", (None,))[0],
+                            changed_at=max((at for _, _, at in by_alias.values()), default=None))
 
     def clear_alias(self, name: str, alias: str, *, actor: User, reason: str | None = None) -> int | None:
         """Remove ``alias``; returns the version it pointed at, or None."""

@@ -29,12 +29,16 @@ from backend.registry.artifacts import ArtifactStore
 from backend.registry.live_traffic import live_traffic_verdict
 from backend.registry.states import ALIASES, State, check_transition
 
-__all__ = ["apply_transition", "apply_alias", "clear_alias", "DEPLOYMENT_STATES", "MIN_REASON_LENGTH"]
+__all__ = ["apply_transition", "apply_alias", "clear_alias", "apply_test_slot", "DEPLOYMENT_STATES",
+           "MIN_REASON_LENGTH"]
 
 #: Moves that change what serves live traffic: only an account allowed to deploy makes them.
 DEPLOYMENT_STATES = frozenset({State.CANARY, State.PRODUCTION, State.ROLLED_BACK, State.RETIRED})
 #: The state a version must be in for each alias to point at it.
 _ALIAS_STATE = {"production": State.PRODUCTION, "canary": State.CANARY, "previous": State.RETIRED}
+#: The test environment serves a version under validation or later, never live traffic.
+_TEST_SLOT_STATES = frozenset({State.REPORTED, State.VALIDATED, State.AWAITING_SIGNOFF, State.APPROVED,
+                               State.CANARY, State.PRODUCTION})
 MIN_REASON_LENGTH = 10
 
 
@@ -107,11 +111,44 @@ def apply_transition(session: Session, name: str, row: VersionRow, target: str, 
                  detail={"from": before, "to": target, "reason": reason, **extra})
 
 
+def _point(session: Session, model: ModelRow, alias: str, row: VersionRow,
+           traffic_percent: float | None) -> int | None:
+    current = session.get(AliasRow, (model.id, alias))
+    previous = None
+    if current is None:
+        session.add(AliasRow(model_id=model.id, alias=alias, version_id=row.id, updated_at=utcnow(),
+                             traffic_percent=traffic_percent))
+    else:
+        previous = session.execute(select(VersionRow.number).where(VersionRow.id == current.version_id)).scalar_one()
+        current.version_id, current.updated_at, current.traffic_percent = row.id, utcnow(), traffic_percent
+    return previous
+
+
+def apply_test_slot(session: Session, model: ModelRow, row: VersionRow, *, actor: str) -> int | None:
+    """Deploy ``row`` to the test environment (no live traffic, so no deployment guard)."""
+    if row.state not in _TEST_SLOT_STATES:
+        raise InvalidTransition(f"{model.name} version {row.number} is '{row.state}'; the test environment serves a "
+                                "version from test validation on.", code="alias_state_mismatch")
+    previous = _point(session, model, "test", row, None)
+    audit.append(session=session, actor=actor, action="alias.moved", model=model.name, version=row.number,
+                 detail={"alias": "test", "from_version": previous, "reason": "test-environment validation"})
+    return previous
+
+
 def apply_alias(session: Session, model: ModelRow, alias: str, row: VersionRow, *, actor: User,
-                reason: str | None, store: ArtifactStore | None) -> int | None:
-    """Point ``alias`` at ``row`` inside the caller's transaction; returns the version it pointed at."""
+                reason: str | None, store: ArtifactStore | None, traffic_percent: float | None = None) -> int | None:
+    """Point ``alias`` at ``row`` inside the caller's transaction; returns the version it pointed at.
+
+    ``traffic_percent`` is the canary's share of live traffic (required for ``canary`` only).
+    """
     if alias not in ALIASES:
         raise InvalidTransition(f"Unknown alias '{alias}'; aliases are: {', '.join(ALIASES)}.")
+    if alias == "test":
+        raise InvalidTransition("The test slot is set by test validation, not moved by hand.")
+    if (alias == "canary") != (traffic_percent is not None):
+        raise InvalidData("A canary needs its share of traffic (0 < percent <= 50), and only a canary has one.")
+    if traffic_percent is not None and not 0 < traffic_percent <= 50:
+        raise InvalidData(f"A canary takes more than 0% and at most 50% of live traffic, not {traffic_percent}%.")
     _deployer(session, actor, f"Moving the '{alias}' alias of {model.name}")
     wanted = _ALIAS_STATE[alias]
     if row.state != wanted:
@@ -119,15 +156,12 @@ def apply_alias(session: Session, model: ModelRow, alias: str, row: VersionRow, 
                                 f"version {row.number} is '{row.state}'.", code="alias_state_mismatch")
     if alias in ("production", "canary"):
         _require_live_traffic(session, model, row, store, f"Pointing '{alias}' at it")
-    current = session.get(AliasRow, (model.id, alias))
-    previous = None
-    if current is None:
-        session.add(AliasRow(model_id=model.id, alias=alias, version_id=row.id, updated_at=utcnow()))
-    else:
-        previous = session.execute(select(VersionRow.number).where(VersionRow.id == current.version_id)).scalar_one()
-        current.version_id, current.updated_at = row.id, utcnow()
+    previous = _point(session, model, alias, row, traffic_percent)
+    detail: dict[str, Any] = {"alias": alias, "from_version": previous, "reason": reason}
+    if traffic_percent is not None:
+        detail["traffic_percent"] = traffic_percent
     audit.append(session=session, actor=actor.username, action="alias.moved", model=model.name, version=row.number,
-                 detail={"alias": alias, "from_version": previous, "reason": reason})
+                 detail=detail)
     return previous
 
 

@@ -133,3 +133,26 @@ def test_the_portal_and_cli_reach_the_same_guard(app):
     forged = replace(vic, roles=("data_scientist", "admin"))
     with pytest.raises(PermissionDenied, match="may not deploy"):
         app.registry.transition("loan-model", number, State.CANARY, actor=forged)
+
+
+def test_serving_state_follows_the_slots(app):
+    from tests.factories import approve_all
+
+    first = _approved(app)
+    put_in_production(app, "loan-model", first)
+    second = validated_version(app, "loan-model")
+    app.registry.deploy_to_test("loan-model", second, actor="pipeline")
+    approve_all(app, "loan-model", second)
+    dana = person(app, "dana")
+    with pytest.raises(InvalidData, match="needs its share of traffic"):
+        app.registry.move_alias("loan-model", "canary", second, actor=dana)
+    app.registry.transition("loan-model", second, State.CANARY, actor=dana)
+    with pytest.raises(InvalidData, match="at most 50%"):
+        app.registry.move_alias("loan-model", "canary", second, actor=dana, traffic_percent=80)
+    app.registry.move_alias("loan-model", "canary", second, actor=dana, traffic_percent=10)
+    state = app.registry.serving_state("loan-model")
+    assert (state.production, state.canary, state.canary_percent, state.test) == (first, second, 10.0, second)
+    assert app.registry.clear_alias("loan-model", "canary", actor=dana, reason="rolled back") == second
+    assert app.registry.serving_state("loan-model").canary is None
+    assert app.registry.audit_log(action_prefix="alias.cleared")[0].detail == {"alias": "canary",
+                                                                               "reason": "rolled back"}
