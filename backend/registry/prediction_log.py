@@ -52,6 +52,7 @@ PREDICTION_COLUMNS: dict[str, pa.DataType] = {
     "simulated": pa.bool_(),        # sent by `greenlight simulate`, not by a real client
     "score": pa.float64(),          # probability of the positive outcome, or the predicted value
     "decision": pa.string(),        # the outcome decided at the version's threshold, as text
+    "error": pa.string(),           # why the model could not score this row (score and decision null)
 }
 
 #: The columns of every feedback row (a true outcome, arrived later).

@@ -13,7 +13,7 @@ INPUTS = {"income": "number", "region": "category"}
 
 def _row(i: int, ts: datetime, **extra):
     return {"request_id": f"r{i}", "version": 1, "slot": "production", "ts": ts, "latency_ms": 0.8,
-            "routing_key": f"k{i}", "client": None, "simulated": False, "score": 0.25, "decision": "no",
+            "routing_key": f"k{i}", "client": None, "simulated": False, "score": 0.25, "decision": "no", "error": None,
             input_column("income"): 50.0 + i, input_column("region"): None if i % 2 else "north", **extra}
 
 
