@@ -170,7 +170,7 @@ def test_model_page_explains_every_metric_it_shows(demo_app, model):
     assert set(latest.metrics) <= shown, f"metrics without an explanation: {set(latest.metrics) - shown}"
     # The key-measures chart (the primary metric and every gated one) explains its metrics too.
     gated = {"roc_auc", *latest.policy["gates"]["min"], *latest.policy["gates"]["max"]}
-    assert len(gated) >= 3
+    assert len(gated) >= 2
     markdown = "\n".join(m.value for m in at.markdown)
     for name in gated:
         assert f"**{METRICS[name].label}**: {METRICS[name].explanation}" in markdown

@@ -101,7 +101,7 @@ def test_packet_shows_purpose_gates_reports_comparison_and_evidence(demo_app):
     gates = table_with(at, "Rule")
     assert list(gates["Why"]) == [g["reason"] for g in validation[-1].evidence["gates"]]
     assert set(gates["Result"]) == {"✔ Passed"}
-    assert "All 3 gates of the policy passed." in text
+    assert "All 2 gates of the policy passed." in text
     assert "Nothing in production yet when this version was validated" in text
     # Report summaries and verdicts, sentence for sentence.
     reports = load_reports(demo_app, "income-propensity", 2)
