@@ -251,9 +251,9 @@ def explain_model(estimator: Any, X: pd.DataFrame, scores: np.ndarray, *, task: 
     rng = np.random.default_rng(seed)
     cases = _pick_cases(scores, threshold, task, X)
     case_rows = [row for _, row in cases]
-    taken = set(case_rows)
-    # A seeded random order of the test rows: the first k of it are the sample, whatever k is.
-    order = np.array([r for r in rng.permutation(n) if r not in taken][:row_cap], dtype=np.int64)
+    # A seeded random order of the test rows: its first k are the sample, whatever k the explainer
+    # affords. The single cases come first; one of them may be in the sample too (explained twice).
+    order = rng.permutation(n)[:row_cap].astype(np.int64)
     rows = np.concatenate([np.asarray(case_rows, dtype=np.int64), order])
     try:
         matrix = _matrix(preprocess, final, X.iloc[rows])
