@@ -40,8 +40,9 @@ class App:
             except BaseException:
                 db.dispose()
                 raise
-        return cls(settings=settings, db=db, registry=Registry(db), artifacts=ArtifactStore(settings.artifacts_dir),
-                   accounts=Accounts(db), signoffs=SignOffs(db), org_policy=OrgPolicy(db))
+        artifacts = ArtifactStore(settings.artifacts_dir)
+        return cls(settings=settings, db=db, registry=Registry(db), artifacts=artifacts,
+                   accounts=Accounts(db), signoffs=SignOffs(db, artifacts), org_policy=OrgPolicy(db))
 
     def close(self) -> None:
         self.db.dispose()

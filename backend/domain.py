@@ -23,6 +23,8 @@ __all__ = [
     "InboxItem",
     "ChainReport",
     "PipelineResult",
+    "VersionStanding",
+    "ModelStanding",
 ]
 
 
@@ -145,6 +147,8 @@ class SignOff:
     created_at: datetime
     valid: bool = True
     void_reason: str | None = None
+    #: failed fairness check ("feature:metric") → the written justification for approving anyway
+    acknowledgements: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -257,3 +261,29 @@ class PipelineResult:
     stages: list[StageRun]
     #: roles whose sign-off the version now waits for (empty when a stage failed)
     waiting_for: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionStanding:
+    """Where one version stands, with what its automated stages found (for the portfolio)."""
+
+    number: int
+    state: str
+    updated_at: datetime | None
+    failure_reason: str | None
+    #: the reports stage's fairness verdict (pass | fail | insufficient_evidence | not_assessed), None if not run
+    fairness_verdict: str | None = None
+    fairness_failed: int = 0
+    fairness_unsure: int = 0
+    fairness_checks: int = 0
+
+
+@dataclass(frozen=True)
+class ModelStanding:
+    """A model in the portfolio: what is in production, what is approved, what is on its way."""
+
+    summary: ModelSummary
+    production: VersionStanding | None
+    approved: VersionStanding | None
+    on_its_way: list[VersionStanding]
+    latest: VersionStanding | None

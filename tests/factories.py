@@ -101,22 +101,68 @@ def add_user(app, username: str, *roles: str, password: str = "correct horse bat
     return app.accounts.add_user(username, password, list(roles), actor=operator(), email=email)
 
 
+def fairness_fail_report(failed: int = 2, passed: int = 1, feature: str = "sex") -> dict:
+    """A stored fairness report's shape, with ``failed`` failing and ``passed`` passing checks."""
+    metrics = ["demographic_parity_ratio", "demographic_parity_difference", "equalized_odds_difference"]
+    checks = [{"metric": metrics[i % 3] if i < 3 else f"{metrics[i % 3]}_{i}", "label": metrics[i % 3].replace("_", " ").capitalize(),
+               "verdict": "fail" if i < failed else "pass", "reason": f"Check {i} of {feature}.", "value": 0.5,
+               "low": 0.4, "high": 0.6, "threshold": 0.8, "bound": "min"} for i in range(failed + passed)]
+    return {"kind": "fairness_report", "verdict": "fail" if failed else "pass",
+            "features": [{"feature": feature, "checks": checks}]}
+
+
 def validated_version(app, name: str = "loan-model", *, author: str = "dana",
-                      roles: tuple[str, ...] = ("business_owner", "risk"), expires_days: int = 180) -> int:
+                      roles: tuple[str, ...] = ("business_owner", "risk"), expires_days: int = 180,
+                      fairness: dict | None = None) -> int:
     """A version that went through every automated stage, with a model and a report stored.
 
     Walks the same states the pipeline does (taken from the pipeline's own stage list), but
-    without training, so sign-off tests stay fast.
+    without training, so sign-off tests stay fast. ``fairness`` is the fairness report to store
+    (default: one without checks); its verdicts are also recorded as the reports stage's evidence.
     """
+    import json
+
     from backend.pipeline.runner import STAGES
 
     make_model(app.registry, name)
     number = app.registry.create_version(name, author=author,
                                          policy={"signoff": {"roles": list(roles), "expires_days": expires_days}}).number
-    for kind, content in (("model", b"model bytes %d" % number), ("fairness_report", b'{"checks": []}')):
-        blob = app.artifacts.put_bytes(content + name.encode())
+    report = fairness or {"checks": []}
+    report_bytes = json.dumps({**report, "model": name, "version": number}, sort_keys=True).encode()
+    for kind, content in (("model", b"model bytes %d" % number + name.encode()), ("fairness_report", report_bytes)):
+        blob = app.artifacts.put_bytes(content)
         app.registry.add_artifact(name, number, kind=kind, uri=blob.uri, sha256=blob.sha256,
                                   size_bytes=blob.size_bytes, actor=author)
-    for _, _, state in STAGES:
+    for stage, _, state in STAGES:
+        if stage == "reports" and fairness is not None:
+            run = app.registry.start_stage(name, number, "reports")
+            checks = [{"feature": f["feature"], **c} for f in fairness.get("features", []) for c in f["checks"]]
+            app.registry.finish_stage(run, status="passed", messages=[], evidence={
+                "fairness": {"verdict": fairness.get("verdict"), "checks": checks}})
         app.registry.transition(name, number, state, actor="pipeline")
     return number
+
+
+def approve(app, name: str, number: int, *, reviewers: tuple[tuple[str, str], ...] = (("bea", "business_owner"),
+                                                                                       ("rick", "risk"))) -> None:
+    """Approve a version awaiting sign-off through the real sign-off service, acknowledging any
+    failed fairness check (reviewer accounts are created when missing)."""
+    existing = {u.username for u in app.accounts.list_users()}
+    for username, role in reviewers:
+        if username not in existing:
+            add_user(app, username, role)
+    acknowledgements = {c["key"]: "Accepted for the test." for c in app.signoffs.failed_checks(name, number)}
+    for username, role in reviewers:
+        status = app.signoffs.status(name, number)
+        app.signoffs.decide(name, number, reviewer=app.accounts.get_user(username), role=role, decision="approve",
+                            comment="", evidence=status.evidence, acknowledgements=acknowledgements)
+
+
+def put_in_production(app, name: str, number: int, *, actor: str = "tests") -> None:
+    """Make an approved version the production one: the one place tests build such data.
+
+    Deployment (canary, judge, guarded promotion) is not built yet; until it is, this moves the
+    state and the alias directly through the registry, as the deployment service will.
+    """
+    app.registry.transition(name, number, "production", actor=actor, reason="test data: in production")
+    app.registry.move_alias(name, "production", number, actor=actor, reason="test data: in production")

@@ -28,6 +28,7 @@ from backend.reports._groups import (
 from backend.reports._intervals import exact_interval
 from backend.reports._labels import Labels
 from backend.reports._model_card import VERDICT_LABELS
+from backend.reports._portfolio import portfolio
 from backend.reports._proxies import PROXY_THRESHOLD, cramers_v, sensitive_inputs
 from backend.reports._regression_metrics import REGRESSION_METRICS, regression_group_stats
 from backend.reports._store import (
@@ -81,6 +82,7 @@ __all__ = [
     "cramers_v",
     "PROXY_THRESHOLD",
     "describe_input",
+    "portfolio",
 ]
 
 
