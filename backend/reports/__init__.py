@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backend.reports._card_writer import WrittenModelCard, build_model_card, write_model_card
+from backend.reports._card_render import VERDICT_LABELS
+from backend.reports._card_writer import (
+    WrittenModelCard,
+    build_model_card,
+    refresh_model_card,
+    write_model_card,
+)
 from backend.reports._explain import ROW_CAP, explain_model
 from backend.reports._fairness import FAIL, INSUFFICIENT, PASS, build_groups, fairness_report
 from backend.reports._group_metrics import CLASSIFICATION_METRICS, classification_group_stats
@@ -27,7 +33,6 @@ from backend.reports._groups import (
 )
 from backend.reports._intervals import exact_interval
 from backend.reports._labels import Labels
-from backend.reports._model_card import VERDICT_LABELS
 from backend.reports._portfolio import portfolio
 from backend.reports._proxies import PROXY_THRESHOLD, cramers_v, sensitive_inputs
 from backend.reports._regression_metrics import REGRESSION_METRICS, regression_group_stats
@@ -83,6 +88,7 @@ __all__ = [
     "PROXY_THRESHOLD",
     "describe_input",
     "portfolio",
+    "refresh_model_card",
 ]
 
 

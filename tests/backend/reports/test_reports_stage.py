@@ -13,7 +13,7 @@ from backend.reports import load_model_card, load_reports, load_test_scores, thr
 from tests.factories import LOGISTIC_FACTORY, synthetic_classification, write_spec
 
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "section", "p", "table", "thead",
-                "tbody", "tr", "th", "td", "ul", "li", "footer"}
+                "tbody", "tr", "th", "td", "ul", "li", "footer", "abbr"}
 DUMMY_FACTORY = textwrap.dedent("""\
     from sklearn.dummy import DummyClassifier
 
@@ -87,7 +87,8 @@ def test_model_card_escapes_every_user_text_and_stands_alone(sqlite_app, tmp_pat
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;friends&lt;/b&gt;" in page
     assert "&lt;i&gt;north&lt;/i&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<script" not in markdown and "<i>" not in markdown and "&lt;i&gt;north&lt;/i&gt;" in markdown
-    for heading in ("Purpose", "Data", "Metrics", "Fairness", "Explainability", "Limitations"):
+    for heading in ("Purpose and use", "Data and lineage", "Metrics and comparisons", "Fairness", "Explainability",
+                    "Sign-off", "Limitations"):
         assert f"<h2>{heading}</h2>" in page and f"## {heading}" in markdown
 
 
