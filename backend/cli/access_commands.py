@@ -141,9 +141,7 @@ def signoff_decide(model: str, number: int, username: str, role: str | None, dec
     after = app.signoffs.decide(model, number, reviewer=user, role=role, decision=decision, comment=comment,
                                 evidence=status.evidence, conditions=list(conditions),
                                 acknowledgements=acknowledgements)
-    from backend.reports import refresh_model_card
 
-    refresh_model_card(app, model, number, actor=user.username)
     missing = f"; still waiting for {', '.join(after.missing_roles)}" if after.missing_roles else ""
     click.echo(f"Recorded. {model} version {number} is now {after.state}{missing}.")
 

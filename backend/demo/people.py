@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.app import App
+from backend.demo.acknowledgements import demo_acknowledgements
 from backend.domain import User
 from backend.governance.accounts import operator
 from backend.registry.states import State
@@ -68,4 +69,5 @@ def seed_signoffs(app: App) -> None:
         if status.state != State.AWAITING_SIGNOFF:
             continue
         app.signoffs.decide(model, number, reviewer=app.accounts.get_user(username), role=role, decision=decision,
-                            comment=comment, evidence=status.evidence, conditions=list(conditions))
+                            comment=comment, evidence=status.evidence, conditions=list(conditions),
+                            acknowledgements=demo_acknowledgements(app, model, number, decision))

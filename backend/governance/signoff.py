@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -177,9 +178,12 @@ class SignOffs:
     db : Database
     """
 
-    def __init__(self, db: Database, artifacts: ArtifactStore | None = None):
+    def __init__(self, db: Database, artifacts: ArtifactStore | None = None,
+                 after_decision: Callable[[str, int, str], None] | None = None):
         self.db = db
         self.artifacts = artifacts
+        #: called with (model, version, reviewer) once a decision is committed (the app rewrites the model card)
+        self.after_decision = after_decision
 
     def _failed_checks(self, session: Session, model: str, version: VersionRow) -> list[dict[str, str]]:
         """The failed checks of the fairness report the decision is bound to (read and verified)."""
@@ -290,7 +294,10 @@ class SignOffs:
                 _finish_stage(session, version, "passed", "Every required role approved.")
                 _set_state(session, model, version, State.APPROVED, actor=user.username,
                            reason="every required role approved")
-            return _status(session, m, version)
+            result = _status(session, m, version)
+        if self.after_decision is not None:
+            self.after_decision(model, number, user.username)
+        return result
 
     def refresh(self, model: str, number: int, *, actor: str = "greenlight") -> SignOffStatus:
         """Send an approved version back for review when an approval expired or was voided."""

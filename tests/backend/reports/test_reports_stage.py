@@ -190,3 +190,27 @@ def test_labels_bands_and_sensitive_inputs_reach_both_reports(sqlite_app, tmp_pa
     inputs = {(i["input"], i["kind"]) for i in fairness["sensitive_inputs"]}
     assert {("region", "same"), ("income", "same")} <= inputs
     assert any(s.startswith("The model uses sensitive information as input") for s in fairness["summary"])
+
+
+def test_the_card_records_the_decision_and_its_acknowledgements(sqlite_app, tmp_path):
+    from tests.factories import add_user
+
+    spec = _hand_made(tmp_path)
+    result = run_pipeline(sqlite_app, spec, author="kim")
+    assert result.passed, result.reason
+    before = load_model_card(sqlite_app, "churn-model", 1, "markdown").content.decode()
+    assert "State: Awaiting sign-off by business owner." in before or "waits for sign-off" in before
+    failed = sqlite_app.signoffs.failed_checks("churn-model", 1)
+    assert failed, "the hand-made model treats regions differently"
+    add_user(sqlite_app, "bea", "business_owner")
+    texts = {c["key"]: f"Accepted: {c['key']} is explained by the regions' markets." for c in failed}
+    sqlite_app.signoffs.decide("churn-model", 1, reviewer=sqlite_app.accounts.get_user("bea"), role="business_owner",
+                               decision="approve", comment="Fine.",
+                               evidence=sqlite_app.signoffs.status("churn-model", 1).evidence,
+                               acknowledgements=texts)
+    card = load_model_card(sqlite_app, "churn-model", 1, "markdown").content.decode()
+    assert "State: Approved by every required reviewer." in card
+    for text in texts.values():
+        assert text in card
+    # The card is not signed evidence: rewriting it leaves the approval valid.
+    assert sqlite_app.signoffs.status("churn-model", 1).signoffs[0].valid
