@@ -34,6 +34,7 @@ from portal.wording import (
     escape_markdown,
     failure_sentence,
     format_when,
+    metric_label,
     state_explanation,
     state_label,
 )
@@ -154,24 +155,31 @@ def checks_section(runs: list[StageRun]) -> None:
 
 
 def comparison_section(runs: list[StageRun], production: int | None) -> None:
-    st.subheader("Compared with the production version")
+    st.subheader("Compared with earlier versions")
     run = _latest(runs, "test_validation")
-    champion = ((run.evidence or {}) if run else {}).get("champion")
-    if not champion:
-        st.markdown("Nothing in production yet when this version was validated, so there was nothing to compare "
-                    "it with." + (f" Version {production} has reached production since." if production else ""))
+    evidence = (run.evidence or {}) if run else {}
+    comparisons = evidence.get("comparisons")
+    if comparisons is None and evidence.get("champion"):
+        comparisons = [{**evidence["champion"], "roles": ["production"]}]
+    if not comparisons:
+        st.markdown("No earlier version was in production, approved or past validation when this version was "
+                    "validated, so there was nothing to compare it with."
+                    + (f" Version {production} has reached production since." if production else ""))
         return
-    if champion.get("error"):
-        st.warning(f"The comparison with production version {champion.get('version')} could not be made: "
-                   f"{escape_markdown(str(champion['error']))}")
-        return
-    st.markdown(escape_markdown(str(champion.get("summary", ""))))
-    st.caption(f"Both versions scored the same test rows; each interval comes from {champion.get('resamples', 0):,} "
-               "bootstrap resamples. An interval that excludes zero means the difference is unlikely to be chance.")
-    _table(tables.champion_comparison(champion))
-    if production is not None and production != champion.get("version"):
-        st.caption(f"Production is now version {production}; the comparison above is with version "
-                   f"{champion.get('version')}, which was in production when this version was validated.")
+    st.caption("Production if there is one, and the previous approved version (or else the previous one that passed "
+               "validation), scored on the same test rows. Each interval comes from 1,000 bootstrap resamples "
+               "(re-drawing the rows at random); one that excludes zero means the difference is unlikely to be chance.")
+    for comparison in comparisons:
+        title = tables.comparison_title(comparison)
+        if comparison.get("error"):
+            st.warning(f"The comparison with {escape_markdown(title.lower())} could not be made: "
+                       f"{escape_markdown(str(comparison['error']))}")
+            continue
+        st.markdown(f"**{escape_markdown(title)}:** {escape_markdown(str(comparison.get('summary', '')))}")
+        _table(tables.comparison_table(comparison))
+    if production is not None and not any("production" in (c.get("roles") or []) for c in comparisons):
+        st.caption(f"Production is now version {production}; it was not in production when this version was "
+                   "validated.")
 
 
 _VERDICT_COLOURS = {"pass": "green", "fail": "red", "insufficient_evidence": "orange"}
@@ -201,6 +209,10 @@ def reports_section(digests: tuple[ReportDigest, ...] | None) -> None:
                 st.markdown(f"**{title}** — verdict: :{colour}-badge[{label}]")
             else:
                 st.markdown(f"**{title}** — describes the model; it gives no pass or fail verdict.")
+            if digest.sensitive_inputs:
+                st.warning("**The model uses sensitive information as input:** "
+                           + "; ".join(escape_markdown(s) for s in digest.sensitive_inputs) + ".",
+                           icon=":material/visibility:")
             if digest.summary:
                 st.markdown("\n".join(f"- {escape_markdown(s)}" for s in digest.summary))
             else:
@@ -231,6 +243,11 @@ def signoffs_section(status: SignOffStatus, names: dict[str, str]) -> None:
                 st.text(signoff.comment)
             else:
                 st.caption("No comment.")
+            for key, text in sorted(signoff.acknowledgements.items()):
+                feature, _, metric = key.rpartition(":")
+                st.markdown(f":orange-badge[Acknowledged failed check] {escape_markdown(metric_label(metric).lower())} "
+                            f"for {escape_markdown(feature)}:")
+                st.text(text)
             if not signoff.valid:
                 st.caption(f"No longer counts: {escape_markdown(signoff.void_reason or 'void')}.")
 
