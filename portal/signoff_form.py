@@ -151,10 +151,13 @@ def decision_panel(user: User, status: SignOffStatus) -> None:
                      help="Kept with your decision in the sign-off record and the audit log.")
         st.caption("Your decision is bound to the SHA-256 fingerprints listed above. It is final: a decision "
                    "cannot be changed afterwards.")
-        confirming = st.session_state.get(f"{prefix}confirming") == decision and decision is not None
+        asked = st.session_state.get(f"{prefix}confirming") or {}
+        confirming = decision is not None and asked.get("decision") == decision
         if not confirming:
+            # The evidence is bound here, when the reviewer asks to record: a file replaced before the
+            # confirmation is caught as a conflict, never signed unseen.
             st.button("Record my decision…", type="primary", disabled=decision is None, key=f"{prefix}submit",
-                      on_click=_ask_confirmation, args=(prefix, decision))
+                      on_click=_ask_confirmation, args=(prefix, decision, dict(status.evidence)))
             if decision is None:
                 st.caption("Choose a decision to continue.")
             return
@@ -171,8 +174,8 @@ def _acknowledgement_fields(prefix: str, failed: list[dict[str, str]]) -> None:
         st.caption(escape_markdown(check["reason"]))
 
 
-def _ask_confirmation(prefix: str, decision: str | None) -> None:
-    st.session_state[f"{prefix}confirming"] = decision
+def _ask_confirmation(prefix: str, decision: str | None, evidence: dict[str, str]) -> None:
+    st.session_state[f"{prefix}confirming"] = {"decision": decision, "evidence": evidence}
 
 
 def _go_back(prefix: str) -> None:
@@ -191,8 +194,9 @@ def _confirmation(user: User, status: SignOffStatus, prefix: str, roles: list[st
                      f"{'s' if len(acknowledged) > 1 else ''}.")
     st.warning("\n\n".join(lines), icon=":material/gavel:")
     confirm, back = st.columns(2)
+    evidence = (st.session_state.get(f"{prefix}confirming") or {}).get("evidence") or dict(status.evidence)
     confirm.button("Confirm and record my decision", type="primary", key=f"{prefix}confirm", on_click=_submit,
-                   args=(status.model, status.version, dict(status.evidence), user, prefix, roles, failed))
+                   args=(status.model, status.version, evidence, user, prefix, roles, failed))
     back.button("Go back", key=f"{prefix}back", on_click=_go_back, args=(prefix,))
 
 

@@ -109,7 +109,9 @@ def test_packet_shows_purpose_gates_reports_comparison_and_evidence(demo_app):
     assert list(gates["Why"]) == [g["reason"] for g in validation[-1].evidence["gates"]]
     assert set(gates["Result"]) == {"✔ Passed"}
     assert "All 3 gates of the policy passed." in text
-    assert "Nothing in production yet when this version was validated" in text
+    # Nothing is in production: compared with the previous version that passed validation.
+    assert "**Version 1 (previous validated):** " in "\n".join(m.value for m in at.markdown)
+    assert "Version 1 (previous validated)" in table_with(at, "This version").columns
     # Report summaries and verdicts, sentence for sentence.
     reports = load_reports(demo_app, "income-propensity", 2)
     markdown = "\n".join(m.value for m in at.markdown)
@@ -129,6 +131,11 @@ def test_packet_shows_purpose_gates_reports_comparison_and_evidence(demo_app):
     assert list(roles["Status"]) == ["✔ Approved with conditions", "… Waiting for a decision"]
     assert "Bea Business-Owner (bea)" in list(roles["By"])
     assert "Report the offer rate by sex every month to the marketing board." in [t.value for t in at.text]
+    # Bea approved over failed fairness checks: her written acknowledgement of each is in the packet.
+    (bea,) = [s for s in status.signoffs if s.username == "bea"]
+    assert bea.acknowledgements and set(bea.acknowledgements.values()) <= {t.value for t in at.text}
+    assert sum(m.value.startswith(":orange-badge[Acknowledged failed check]") for m in at.markdown) == \
+        len(bea.acknowledgements)
     # Rick may decide, as risk.
     assert "You can sign this version as risk." in markdown
     assert button(at, "Record my decision…").disabled, "no decision chosen yet"
