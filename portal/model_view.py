@@ -176,7 +176,7 @@ def _validation_evidence(evidence: dict[str, Any], version: Version) -> None:
     gates = tables.gates_of(version)
     if evidence.get("gates"):
         st.markdown("**Policy gates** — the limits the model's policy sets, and whether this version met them:")
-        _table(tables.gate_verdicts(evidence["gates"]))
+        _text_table(tables.gate_verdicts(evidence["gates"]))
     comparisons = evidence.get("comparisons")
     if comparisons is None and evidence.get("champion"):
         comparisons = [{**evidence["champion"], "roles": ["production"]}]

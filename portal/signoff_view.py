@@ -47,6 +47,11 @@ def _table(frame: pd.DataFrame) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
 
 
+def _text_table(frame: pd.DataFrame) -> None:
+    """A table of sentences: every cell wraps and shows in full (a data grid would cut them off)."""
+    st.table(frame, hide_index=True)
+
+
 def choose_version(models: list[ModelSummary]) -> tuple[ModelSummary, int] | None:
     """The model and version the URL names (``?model=…&version=…``), or pickers to choose one.
 
@@ -81,7 +86,7 @@ def header(model: ModelSummary, version: Version, status: SignOffStatus, names: 
         ("Sign-off needed from", role_list(status.required_roles).capitalize(),
          "The roles the version's policy requires; each must approve."),
     ], columns=["Item", "Value", "What it means"])
-    _table(facts)
+    _text_table(facts)
     _standing(status, version, names)
     if can_sign_as:
         st.markdown(f":material/edit_note: **You can sign this version as {role_list(can_sign_as)}.** Read the packet, "
@@ -151,7 +156,7 @@ def checks_section(runs: list[StageRun]) -> None:
     st.markdown(f"**{verdict}** The policy sets a limit on each measure; the version was measured on "
                 + (f"{rows:,} test rows it never saw in training" if rows else "held-out test data")
                 + " and through the serving path.")
-    _table(tables.gate_verdicts(gates))
+    _text_table(tables.gate_verdicts(gates))
 
 
 def comparison_section(runs: list[StageRun], production: int | None) -> None:
@@ -225,7 +230,7 @@ def reports_section(digests: tuple[ReportDigest, ...] | None) -> None:
 def signoffs_section(status: SignOffStatus, names: dict[str, str]) -> None:
     st.subheader("Sign-offs")
     st.caption(f"Review round {status.round}. Each required role must approve; one rejection ends the version.")
-    _table(pd.DataFrame(
+    _text_table(pd.DataFrame(
         [{"Role": role_label(r.role), "Status": role_status_label(r.status),
           "By": person(r.by, names) if r.by else "", "When": format_when(r.at) if r.at else "",
           "What this role checks": role_explanation(r.role)} for r in status.roles],

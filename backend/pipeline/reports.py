@@ -77,16 +77,17 @@ def run_reports(ctx: RunContext) -> StageOutcome:
     labels = _labels(ctx, data.positive_label)
 
     comparisons = comparison_scores(ctx, STAGE)
-    ctx.say(STAGE, "explaining the model's scores with SHAP")
     features = list(spec.data.sensitive_features)
+    ctx.say(STAGE, f"fairness by {', '.join(features) or 'no sensitive feature'}")
     fairness = fairness_report(y, scores, sensitive, features=features, task=task, policy=policy,
                                threshold=model.threshold, positive_label=data.positive_label, labels=labels,
                                comparisons=comparisons if task == "classification" else ())
     bands = {f["feature"]: [b["low"] for b in f["bands"][1:]] for f in fairness["features"] if f["kind"] == "banded"}
+    ctx.say(STAGE, "explaining the model's scores with SHAP on a fixed, seeded sample")
     explainability = explain_model(model.estimator, data.test.X, scores, task=task, background=data.train.X,
                                    threshold=model.threshold, positive_label=data.positive_label, labels=labels,
                                    bands=bands)
-    ctx.say(STAGE, f"fairness by {', '.join(features) or 'no sensitive feature'}; sensitive inputs and proxies")
+    ctx.say(STAGE, "looking for sensitive features and close proxies among the inputs")
     fairness["sensitive_inputs"] = sensitive_inputs(data.test.X, sensitive, features, explainability["global"])
     fairness["summary"] = fairness_summary(fairness)  # again, now that it knows the sensitive inputs
     for report in (fairness, explainability):
