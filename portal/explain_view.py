@@ -36,12 +36,13 @@ def explainability_sections(report: dict[str, Any] | None, threshold: float | No
         st.info("No explanations could be computed for this model. " + " ".join(_md(r) for r in reasons),
                 icon=":material/help:")
         return
-    raw_names = sorted(d["feature"] for d in report["global"])
+    labels = report_labels(report)
+    renamed = [(labels.feature(d["feature"]), d["feature"]) for d in report["global"]
+               if labels.feature(d["feature"]) != d["feature"]]
     report = _display_names(report)
     _drivers(report)
-    shown = [d["feature"] for d in report["global"]]
-    if shown != sorted(raw_names) and any(a != b for a, b in zip(sorted(shown), raw_names, strict=False)):
-        st.caption("Names in the data: " + ", ".join(_md(n) for n in raw_names) + ".")
+    if renamed:
+        st.caption("Names in the data: " + "; ".join(f"{_md(shown)} is {_md(raw)}" for shown, raw in renamed) + ".")
     _effects(report)
     _cases(report, threshold)
 

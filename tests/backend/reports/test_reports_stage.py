@@ -214,3 +214,27 @@ def test_the_card_records_the_decision_and_its_acknowledgements(sqlite_app, tmp_
         assert text in card
     # The card is not signed evidence: rewriting it leaves the approval valid.
     assert sqlite_app.signoffs.status("churn-model", 1).signoffs[0].valid
+
+
+def test_the_card_names_what_is_predicted_its_use_provenance_every_feature_and_units(sqlite_app, tmp_path):
+    def wide(frame):
+        for i in range(22):
+            frame[f"extra_{i:02d}"] = (frame.index * (i + 1)) % 7
+        return frame
+
+    spec = _hand_made(tmp_path, edit=wide)
+    spec.write_text(spec.read_text() + LABELS)
+    result = run_pipeline(sqlite_app, spec, author="kim")
+    assert result.passed, result.reason
+    card = load_model_card(sqlite_app, "churn-model", 1, "markdown").content.decode()
+    assert "For each case it estimates the chance that label = yes ('renews the contract')." in card
+    assert "Intended use: A model made by the tests." in card and "Out of scope:" in card
+    assert "Decision threshold: a case is flagged when the estimated chance is at least 50%" in card
+    assert "Estimator factory: model:build" in card and "Training data: train.csv, 800 rows, SHA-256" in card
+    assert all(f"| extra_{i:02d} |" in card for i in range(22)), "every feature is listed, not the first 20"
+    assert "| home region (region) | category | yes |" in card
+    assert "Pushes are in log-odds" in card and "Average push (log-odds)" in card
+    assert "State: Passed every automated stage; next it waits for sign-off by business owner." in card or \
+        "State: Awaiting sign-off by business owner." in card
+    page = load_model_card(sqlite_app, "churn-model", 1, "html").content.decode()
+    assert '<abbr title="region">home region</abbr>' in page
