@@ -45,9 +45,22 @@ class App:
                 db.dispose()
                 raise
         artifacts = ArtifactStore(settings.artifacts_dir)
-        return cls(settings=settings, db=db, registry=Registry(db, artifacts), artifacts=artifacts,
-                   accounts=Accounts(db), signoffs=SignOffs(db), org_policy=OrgPolicy(db), tokens=Tokens(db),
-                   policy_exceptions=PolicyExceptions(db))
+        app = cls(settings=settings, db=db, registry=Registry(db, artifacts), artifacts=artifacts,
+                  accounts=Accounts(db), signoffs=SignOffs(db, artifacts), org_policy=OrgPolicy(db), tokens=Tokens(db),
+                  policy_exceptions=PolicyExceptions(db))
+        app.signoffs.after_decision = app._record_decision_in_card
+        return app
+
+    def _record_decision_in_card(self, model: str, number: int, actor: str) -> None:
+        """Rewrite the model card after a sign-off decision, whichever door it came through; a card
+        that cannot be written never undoes the decision (the audit log says what went wrong)."""
+        from backend.reports import refresh_model_card
+
+        try:
+            refresh_model_card(self, model, number, actor=actor)
+        except Exception as exc:  # the decision stands; the card is documentation
+            self.registry.record(actor=actor, action="model_card.failed", model=model, version=number,
+                                 detail={"error": f"{type(exc).__name__}: {exc}"})
 
     def close(self) -> None:
         self.db.dispose()

@@ -27,6 +27,8 @@ __all__ = [
     "PolicyException",
     "LiveTrafficVerdict",
     "ServingState",
+    "VersionStanding",
+    "ModelStanding",
 ]
 
 
@@ -153,6 +155,8 @@ class SignOff:
     created_at: datetime
     valid: bool = True
     void_reason: str | None = None
+    #: failed fairness check ("feature:metric") → the written justification for approving anyway
+    acknowledgements: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -329,3 +333,26 @@ class ServingState:
     previous: int | None
     test: int | None
     changed_at: datetime | None = None
+class VersionStanding:
+    """Where one version stands, with what its automated stages found (for the portfolio)."""
+
+    number: int
+    state: str
+    updated_at: datetime | None
+    failure_reason: str | None
+    #: the reports stage's fairness verdict (pass | fail | insufficient_evidence | not_assessed), None if not run
+    fairness_verdict: str | None = None
+    fairness_failed: int = 0
+    fairness_unsure: int = 0
+    fairness_checks: int = 0
+
+
+@dataclass(frozen=True)
+class ModelStanding:
+    """A model in the portfolio: what is in production, what is approved, what is on its way."""
+
+    summary: ModelSummary
+    production: VersionStanding | None
+    approved: VersionStanding | None
+    on_its_way: list[VersionStanding]
+    latest: VersionStanding | None

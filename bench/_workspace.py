@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 _VARIABLES = ("GREENLIGHT_HOME", "GREENLIGHT_DB_URL", "GREENLIGHT_ARTIFACTS")
+# Benches set up their data with the tests' factories (tests/factories.py), through the same
+# guarded services as every other door.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 @contextmanager

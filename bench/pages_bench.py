@@ -1,7 +1,8 @@
 """How fast the portal's pages render on a big registry: 200 models × 25 versions.
 
-Seeds a temporary SQLite registry through the public ``Registry`` API (no training: the
-metrics, policies and stage evidence look like the pipeline's), then times AppTest runs of
+Seeds a temporary SQLite registry through the public services, under the same rules as any
+other door (a data scientist registers, reviewers sign off, an admin overrides the missing
+canary; no training: the metrics and stage evidence look like the pipeline's), then times AppTest runs of
 the Overview and Model pages. Two figures per page:
 
 - *warm*: what a user sees on the second visit within the cache's lifetime;
@@ -34,7 +35,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from backend.app import App  # noqa: E402
 from backend.config import Settings  # noqa: E402
-from backend.domain import ModelInfo  # noqa: E402
+from backend.domain import ModelInfo, User  # noqa: E402
 from backend.governance.accounts import operator  # noqa: E402
 from backend.registry import Registry  # noqa: E402
 from backend.registry.states import State  # noqa: E402
@@ -45,12 +46,9 @@ WARMUP, REPEATS = 2, 15
 TARGET_S = 0.5
 ENTRY = ROOT / "portal" / "app.py"
 
-# No required sign-off roles: the bench promotes versions without going through reviews, which
-# it does not measure.
-POLICY = {"gates": {"min": {"roc_auc": 0.75, "recall": 0.3}, "max": {"latency_p95_ms": 50.0, "model_size_mb": 20.0},
-                    "not_worse_than_production": True},
-          "signoff": {"roles": [], "expires_days": 180},
-          "canary": {"traffic_percent": 10, "min_requests": 500}}
+# What each bench spec declares; the registry lays it over the organisation's floor.
+POLICY = {"gates": {"min": {"roc_auc": 0.75, "recall": 0.3}, "max": {"model_size_mb": 20.0}}}
+REVIEWERS = {"business_owner": "bench-bo", "risk": "bench-risk", "compliance": "bench-compliance"}
 CHECKS = [{"name": name, "passed": True, "message": message} for name, message in [
     ("loads", "The stored model loaded in a fresh process in 0.01 s."),
     ("shape", "200 predictions for 200 sample rows."),
@@ -85,25 +83,36 @@ def _stage(registry: Registry, name: str, number: int, stage: str, *, passed: bo
     registry.finish_stage(run_id, status="passed" if passed else "failed", messages=messages, evidence=evidence)
 
 
-def seed(registry: Registry) -> None:
-    """Every version walks build → smoke checks → reports → validation; one in five fails a gate and
-    every fifth validated version goes to production (the previous one retires)."""
+def _people(app: App) -> tuple[User, User, dict[str, User]]:
+    add = app.accounts.add_user
+    scientist = add("bench-ds", "bench-ds-password", ["data_scientist"], actor=operator())
+    admin = add("bench-admin", "bench-admin-password", ["admin"], actor=operator())
+    reviewers = {role: add(name, f"{name}-password", [role], actor=operator()) for role, name in REVIEWERS.items()}
+    return scientist, admin, reviewers
+
+
+def seed(app: App) -> None:
+    """200 models × 25 versions: one in five fails a gate, every fifth validated version is
+    signed off and goes to production (the previous one retires)."""
+    registry = app.registry
+    scientist, admin, reviewers = _people(app)
     for m in range(MODELS):
         name = f"model-{m:03d}"
-        registry.upsert_model(ModelInfo(name=name, title=f"Bench model {m}", description="A model of the page bench.",
-                                        owner=f"team-{m % 9}", risk_tier=("low", "medium", "high")[m % 3],
-                                        task="classification"), actor="bench")
         production = None
         for _ in range(VERSIONS):
-            number = registry.create_version(name, author="bench", git_commit=f"{m:040x}", spec_path="greenlight.toml",
-                                             spec_hash=f"sha256:{m:064x}", policy=POLICY).number
-            registry.update_version(name, number, data_fingerprint=f"sha256:{number:064x}",
-                                    estimator="Pipeline(ColumnTransformer → LogisticRegression)")
+            number = registry.register_version(
+                ModelInfo(name=name, title=f"Bench model {m}", description="A model of the page bench.",
+                          owner=f"team-{m % 9}", risk_tier=("low", "medium", "high")[m % 3], task="classification"),
+                author=scientist, declared_policy=POLICY, git_commit=f"{m:040x}", spec_path="greenlight.toml",
+                spec_hash=f"sha256:{m:064x}", factory="model:build").number
+            registry.record_build(name, number, actor="bench", data_fingerprint=f"sha256:{number:064x}",
+                                  estimator="Pipeline(ColumnTransformer → LogisticRegression)")
             _stage(registry, name, number, "build", passed=True, messages=["Trained in 0.1 s."],
                    evidence={"estimator": "LogisticRegression", "fit_seconds": 0.1})
             registry.transition(name, number, State.BUILT, actor="bench")
-            registry.add_artifact(name, number, kind="model", uri=f"cas://sha256/{number:064x}",
-                                  sha256=f"{number:064x}", size_bytes=12_000, actor="bench")
+            blob = app.artifacts.put_bytes(f"bench model {name} {number}".encode())
+            registry.add_artifact(name, number, kind="model", uri=blob.uri, sha256=blob.sha256,
+                                  size_bytes=blob.size_bytes, actor="bench")
             _stage(registry, name, number, "smoke_checks", passed=True, messages=[], evidence={"checks": CHECKS})
             registry.transition(name, number, State.CHECKED, actor="bench")
             _stage(registry, name, number, "reports", passed=True, messages=["Fairness and explainability reports written."],
@@ -114,7 +123,7 @@ def seed(registry: Registry) -> None:
                 metrics["roc_auc"] = 0.70
             gates = _gates(metrics)
             passed = all(g["passed"] for g in gates)
-            registry.update_version(name, number, metrics=metrics)
+            registry.record_metrics(name, number, actor="bench", metrics=metrics)
             _stage(registry, name, number, "test_validation", passed=passed, messages=[g["reason"] for g in gates],
                    evidence={"metrics": {k: v for k, v in metrics.items() if k in ("roc_auc", "recall")},
                              "compute": {"latency_p95_ms": metrics["latency_p95_ms"]}, "gates": gates,
@@ -124,12 +133,17 @@ def seed(registry: Registry) -> None:
                                     reason="test_validation: Failed the policy gate: ROC AUC is below the minimum.")
                 continue
             registry.transition(name, number, State.VALIDATED, actor="bench")
+            status = app.signoffs.request(name, number, actor="bench")
             if number % 5 == 0:
-                for target in (State.AWAITING_SIGNOFF, State.APPROVED, State.PRODUCTION):
-                    registry.transition(name, number, target, actor="bench")
+                for role in status.required_roles:
+                    status = app.signoffs.decide(name, number, reviewer=reviewers[role], role=role, decision="approve",
+                                                 comment="", evidence=status.evidence)
+                registry.transition(name, number, State.PRODUCTION, actor=admin,
+                                    override_reason="bench data: no canary in the page bench")
+                registry.move_alias(name, "production", number, actor=admin, reason="bench")
                 if production is not None:
-                    registry.transition(name, production, State.RETIRED, actor="bench")
-                registry.move_alias(name, "production", number, actor="bench")
+                    registry.transition(name, production, State.RETIRED, actor=admin, reason="replaced")
+                    registry.move_alias(name, "previous", production, actor=admin, reason="bench")
                 production = number
 
 
@@ -173,7 +187,7 @@ def main() -> int:
     with temporary_home("greenlight-pages-bench-", keep=args.keep) as home:
         app = App.open(Settings.from_env())
         started = time.perf_counter()
-        seed(app.registry)
+        seed(app)
         # The pages need someone signed in; a viewer sees everything the bench renders.
         app.accounts.add_user("bench-viewer", "bench-viewer-password", ["viewer"], actor=operator())
         summaries = app.registry.list_models()

@@ -50,7 +50,9 @@ def run_once(app, label: str, *, steps: bool) -> tuple[bool, float]:
 
     clock = StepClock()
     started = time.perf_counter()
-    result = run_pipeline(app, SPEC, factory=FACTORY, author="bench", progress=clock)
+    from tests.factories import person
+
+    result = run_pipeline(app, SPEC, factory=FACTORY, actor=person(app, "bench-ds"), progress=clock)
     total = time.perf_counter() - started
 
     print(f"\n{label}: version {result.version}, "
@@ -89,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         second_ok = False
         if first_ok:
             name = app.registry.list_models()[0].name
-            app.registry.move_alias(name, "production", 1, actor="bench", reason="bench: give run 2 a champion")
+            from tests.factories import (
+                put_in_production,  # signed off, then an admin's override: no canary here
+            )
+
+            put_in_production(app, name, 1, reason="bench: give run 2 a champion")
             second_ok, _ = run_once(app, "run 2 (version 1 in production: champion comparison)", steps=args.steps)
     ok = first_ok and second_ok
     print("\npipeline bench:", "all targets met" if ok else "TARGET MISSED or run failed")

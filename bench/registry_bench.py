@@ -29,6 +29,7 @@ from sqlalchemy import insert, text, update  # noqa: E402
 from backend.app import App  # noqa: E402
 from backend.db.tables import AliasRow, AuditHeadRow, AuditRow, ModelRow, VersionRow  # noqa: E402
 from backend.db.types import utcnow  # noqa: E402
+from backend.registry.states import State  # noqa: E402
 
 MODELS = 1_000
 BIG, BIG_VERSIONS = "big-model", 10_000
@@ -89,6 +90,20 @@ def _version(model_id: int, number: int, version_id: int, at, *, state: str) -> 
             "metrics": {"roc_auc": 0.9, "accuracy": 0.87, "latency_p95_ms": 3.1},
             "policy": POLICY, "input_schema": INPUT_SCHEMA,
             "failure_reason": "test_validation: roc_auc 0.81 is below 0.85" if state == "failed" else None}
+
+
+def _serving_version(app: App, name: str) -> tuple[int, object]:
+    """A new version of ``name`` taken to production the guarded way (signed off, stored model)."""
+    from tests.factories import admin, person, put_in_production
+
+    number = app.registry.create_version(name, author=person(app, "bench-ds")).number
+    blob = app.artifacts.put_bytes(f"bench model {name} {number}".encode())
+    app.registry.add_artifact(name, number, kind="model", uri=blob.uri, sha256=blob.sha256,
+                              size_bytes=blob.size_bytes, actor="bench")
+    for state in (State.BUILT, State.CHECKED, State.REPORTED, State.VALIDATED):
+        app.registry.transition(name, number, state, actor="bench")
+    put_in_production(app, name, number, reason="bench: a production version to move the alias of")
+    return number, admin(app, "ops-admin")
 
 
 def seed(app: App) -> None:
@@ -189,11 +204,13 @@ def run(app: App) -> dict[str, Timing]:
             lambda name=name, before=before: registry.list_versions(name, limit=50, before=before),
             target_ms=50 if big else None, mlflow_ms=MLFLOW_ALL_VERSIONS_MS if big else None)
     for name, count in ((BIG, BIG_VERSIONS), (SMALL, SMALL_VERSIONS)):
-        big, calls = count == BIG_VERSIONS, iter(range(10**6))
+        big = count == BIG_VERSIONS
+        number, admin = _serving_version(app, name)
 
-        # Swing production between the two newest versions, as a promotion and a rollback would.
-        def move(name=name, count=count, calls=calls):
-            registry.move_alias(name, "production", count - next(calls) % 2, actor="bench", reason="bench")
+        # Point production at its version again: the whole guarded write (the deployment guard
+        # re-hashes the model file and re-reads the sign-offs; the move is audited).
+        def move(name=name, number=number, admin=admin):
+            registry.move_alias(name, "production", number, actor=admin, reason="bench")
 
         timings[f"move_alias {count}"] = measure(
             f"move_alias production ({count:,} versions)", move,

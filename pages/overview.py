@@ -8,13 +8,13 @@ from portal.errors import errors_shown
 user = auth.require_user()
 
 st.title("Model portfolio")
-st.caption("Every machine-learning model in Greenlight: what it is for, who owns it, and how far its "
-           "latest version got on the path to production.")
+st.caption("Every machine-learning model in Greenlight: what it is for, who owns it, what is in production, "
+           "what is approved and what is on its way.")
 
 PAGE_SIZE = 20
 
 with errors_shown():
-    models = data.list_models()
+    models = data.portfolio()
     if not models:
         components.empty_registry()
         st.stop()
@@ -24,7 +24,7 @@ with errors_shown():
 
     search, group = st.columns([2, 1])
     text = search.text_input("Find a model", placeholder="Name, title, owner or purpose")
-    chosen = group.selectbox("Show", list(components.GROUPS), format_func=components.GROUPS.get)
+    chosen = group.selectbox("Show", list(components.GROUPS), format_func=components.GROUPS.get, key="portfolio_group")
     shown = components.filter_models(models, group=chosen, text=text)
     if not shown:
         st.info("No model matches. Clear the search or choose “All models”.")

@@ -13,6 +13,8 @@ from portal.wording import STATE_COLORS, STATE_LABELS, format_when, metric_label
 __all__ = ["key_metrics", "timeline_chart", "metrics_chart"]
 
 _SERIES = ["Measured", "Minimum allowed", "Maximum allowed"]
+#: Three panels a row, each narrow enough that the row (with axes) fits beside the sidebar at 1400 px.
+PANEL_WIDTH, PANEL_COLUMNS = 220, 3
 _SERIES_COLORS = ["#2e7d5b", "#c62828", "#ef6c00"]
 
 
@@ -100,6 +102,6 @@ def metrics_chart(versions: list[Version], metrics: list[str]) -> alt.ConcatChar
             strokeDash=alt.StrokeDash("Series:N", scale=alt.Scale(domain=_SERIES, range=[[1, 0], [6, 4], [6, 4]]),
                                       legend=None),
             tooltip=["Metric:N", "Version:Q", "Series:N", alt.Tooltip("Value:Q", format=",.3f")],
-        ).properties(width=300, height=170))
+        ).properties(width=PANEL_WIDTH, height=170))
     # Separate panels rather than a facet: each keeps its own scale, and no empty cell grows axes.
-    return alt.concat(*panels, columns=3).resolve_scale(y="independent")
+    return alt.concat(*panels, columns=PANEL_COLUMNS).resolve_scale(y="independent")

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from backend.domain import ModelSummary
+from backend.domain import ModelStanding, VersionStanding
 from backend.registry.states import State
 from portal import data
-from portal.navigation import MODEL_PAGE
+from portal.navigation import MODEL_PAGE, REPORTS_PAGE, SIGNOFF_PAGE
 from portal.wording import (
     escape_markdown,
-    pipeline_result,
+    format_when,
+    standing_result,
     state_badge_color,
     state_explanation,
     state_label,
@@ -32,29 +33,38 @@ __all__ = [
 #: The questions a business reader asks of the portfolio, each a filter on the overview.
 GROUPS = {
     "all": "All models",
-    "attention": "Needs attention",
     "production": "In production",
+    "approved": "Approved, not yet in production",
     "on_its_way": "On its way",
+    "attention": "Needs attention",
 }
 _STOPPED = {State.FAILED, State.REJECTED, State.ROLLED_BACK}
-_DONE = _STOPPED | {State.PRODUCTION, State.RETIRED}
+_RESULT_COLOURS = {"passed": "green", "warning": "orange", "failed": "red", "running": "blue"}
+ON_ITS_WAY_SHOWN = 3
 
 
-def in_group(model: ModelSummary, group: str) -> bool:
+def in_group(model: ModelStanding, group: str) -> bool:
     """Whether ``model`` answers the question of ``group`` (a model can answer several)."""
-    if group == "attention":
-        return model.latest_state in _STOPPED
     if group == "production":
-        return model.production_version is not None
+        return model.production is not None
+    if group == "approved":
+        return model.approved is not None
     if group == "on_its_way":
-        return model.latest_state is not None and model.latest_state not in _DONE
+        return bool(model.on_its_way)
+    if group == "attention":
+        # Stopped with nothing to fall back on, or waiting for reviewers over a fairness failure.
+        stopped = model.latest is not None and model.latest.state in _STOPPED
+        fallback = model.production is not None or model.approved is not None
+        return (stopped and not fallback and not model.on_its_way) or any(
+            v.fairness_failed for v in model.on_its_way)
     return True
 
 
-def filter_models(models: Sequence[ModelSummary], *, group: str, text: str) -> list[ModelSummary]:
+def filter_models(models: Sequence[ModelStanding], *, group: str, text: str) -> list[ModelStanding]:
     needle = text.strip().lower()
     return [m for m in models if in_group(m, group) and (not needle or any(
-        needle in field.lower() for field in (m.name, m.title, m.owner, m.description)))]
+        needle in field.lower() for field in (m.summary.name, m.summary.title, m.summary.owner,
+                                               m.summary.description)))]
 
 
 def state_badge(state: str | None) -> str:
@@ -71,15 +81,17 @@ def empty_registry() -> None:
     st.code("greenlight demo", language="bash")
 
 
-def portfolio_summary(models: Sequence[ModelSummary]) -> None:
+def portfolio_summary(models: Sequence[ModelStanding]) -> None:
     counts = {group: sum(1 for m in models if in_group(m, group)) for group in GROUPS}
     figures = [
         ("Models", counts["all"], "Models registered in Greenlight, whatever their stage."),
         ("In production", counts["production"], "Models with a version serving all live traffic."),
-        ("On its way", counts["on_its_way"],
-         "Models whose newest version is still being checked, reviewed or tried out."),
+        ("Approved", counts["approved"], "Models with a version signed off by every reviewer and not yet serving "
+                                         "all traffic."),
+        ("On its way", counts["on_its_way"], "Models with a version still being checked or waiting for reviewers."),
         ("Needs attention", counts["attention"],
-         "Models whose newest version was stopped: it failed a check, was rejected or rolled back."),
+         "Models whose newest version stopped with nothing approved to fall back on, or that wait for reviewers "
+         "over a fairness failure."),
     ]
     for column, (label, value, caption) in zip(st.columns(len(figures)), figures, strict=True):
         with column:
@@ -87,33 +99,55 @@ def portfolio_summary(models: Sequence[ModelSummary]) -> None:
             st.caption(caption)
 
 
-def model_card(model: ModelSummary) -> None:
-    """One model of the portfolio: what it is for, where it stands, and a link to its page."""
-    result = pipeline_result(model)
+def _version_line(title: str, version: VersionStanding, name: str) -> None:
+    result = standing_result(version)
+    st.markdown(f"**{title}:** version {version.number} {state_badge(version.state)}")
+    detail = [state_explanation(version.state)]
+    if result.status in ("warning", "failed"):
+        colour = _RESULT_COLOURS[result.status]
+        st.markdown(f":{colour}[{escape_markdown(result.headline)}] — {escape_markdown(result.detail)}")
+    st.caption(" ".join(detail) + (f" Updated {format_when(version.updated_at)}." if version.updated_at else ""))
+    where = {"model": name, "version": str(version.number)}
+    if version.state == State.AWAITING_SIGNOFF:
+        st.page_link(SIGNOFF_PAGE, label=f"Sign-off packet of version {version.number}", query_params=where,
+                     icon=":material/approval:")
+    elif version.fairness_verdict is not None and result.status == "warning":
+        st.page_link(REPORTS_PAGE, label=f"Fairness report of version {version.number}", query_params=where,
+                     icon=":material/balance:")
+
+
+def model_card(model: ModelStanding) -> None:
+    """One model of the portfolio: what it is for, what is in production, approved and on its way."""
+    summary = model.summary
     with st.container(border=True):
         about, status = st.columns([3, 2], gap="large")
         with about:
-            st.markdown(f"#### {escape_markdown(model.title or model.name)}")
-            st.caption(f"Model `{model.name}` · owner: {escape_markdown(model.owner)} · "
-                       f"risk tier: {escape_markdown(model.risk_tier)}")
-            st.markdown(escape_markdown(model.description) or "_No description given._")
-            st.page_link(MODEL_PAGE, label=f"Open {model.name}: versions, evidence and lineage",
-                         query_params={"model": model.name}, icon=":material/arrow_forward:")
+            st.markdown(f"#### {escape_markdown(summary.title or summary.name)}")
+            st.caption(f"Model `{summary.name}` · owner: {escape_markdown(summary.owner)} · "
+                       f"risk tier: {escape_markdown(summary.risk_tier)}")
+            st.markdown(escape_markdown(summary.description) or "_No description given._")
+            st.page_link(MODEL_PAGE, label=f"Open {summary.name}: versions, evidence and lineage",
+                         query_params={"model": summary.name}, icon=":material/arrow_forward:")
         with status:
-            latest = f"version {model.latest_version}" if model.latest_version else "none"
-            st.markdown(f"**Latest version:** {latest} {state_badge(model.latest_state)}")
-            st.caption(state_explanation(model.latest_state))
-            if model.production_version is not None:
-                st.markdown(f"**In production:** version {model.production_version}")
-                st.caption("This version serves all live traffic.")
+            if model.production is not None:
+                _version_line("In production", model.production, summary.name)
             else:
                 st.markdown("**In production:** none yet")
                 st.caption("No version of this model serves live traffic yet.")
-            colour = {"passed": "green", "failed": "red", "running": "blue"}.get(result.status, "gray")
-            st.markdown(f"**Latest pipeline result:** :{colour}[{result.headline}]")
-            if result.status == "failed":
-                st.markdown(f":red[{escape_markdown(result.detail)}]")
-            else:
+            if model.approved is not None:
+                _version_line("Approved", model.approved, summary.name)
+            for version in model.on_its_way[:ON_ITS_WAY_SHOWN]:
+                _version_line("On its way", version, summary.name)
+            if len(model.on_its_way) > ON_ITS_WAY_SHOWN:
+                st.caption(f"… and {len(model.on_its_way) - ON_ITS_WAY_SHOWN} more versions on their way.")
+            shown = {v.number for v in (model.production, model.approved, *model.on_its_way) if v is not None}
+            latest = model.latest
+            if latest is None:
+                st.markdown("**Latest pipeline run:** none yet")
+            elif latest.number not in shown:
+                result = standing_result(latest)
+                colour = _RESULT_COLOURS.get(result.status, "gray")
+                st.markdown(f"**Latest pipeline run:** :{colour}[{escape_markdown(result.headline)}]")
                 st.caption(escape_markdown(result.detail))
 
 

@@ -14,13 +14,22 @@ import streamlit as st
 
 from backend.app import App
 from backend.config import Settings
-from backend.domain import ArtifactRef, Model, ModelSummary, StageRun, Version, VersionPage
+from backend.domain import (
+    ArtifactRef,
+    Model,
+    ModelStanding,
+    ModelSummary,
+    StageRun,
+    Version,
+    VersionPage,
+)
 
 __all__ = [
     "CACHE_SECONDS",
     "HISTORY_PAGE_SIZE",
     "get_app",
     "list_models",
+    "portfolio",
     "get_model",
     "list_versions",
     "get_version",
@@ -103,6 +112,18 @@ def _list_stage_runs(key: SettingsKey, name: str, number: int) -> list[StageRun]
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def _list_artifacts(key: SettingsKey, name: str, number: int) -> list[ArtifactRef]:
     return _open_app(*key).registry.list_artifacts(name, number)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _portfolio(key: SettingsKey) -> list[ModelStanding]:
+    from backend.reports import portfolio as backend_portfolio
+
+    return backend_portfolio(_open_app(*key))
+
+
+def portfolio() -> list[ModelStanding]:
+    """Every model with what is in production, approved and on its way (two queries)."""
+    return _portfolio(_settings_key())
 
 
 def list_models() -> list[ModelSummary]:

@@ -12,8 +12,8 @@ from typing import Any
 import streamlit as st
 
 from portal import report_charts
-from portal.report_tables import case_table, explain_units, percent
-from portal.wording import escape_markdown
+from portal.report_tables import case_table, explain_units, percent, report_labels
+from portal.wording import escape_markdown, glossary_line
 
 __all__ = ["explainability_sections"]
 
@@ -36,9 +36,32 @@ def explainability_sections(report: dict[str, Any] | None, threshold: float | No
         st.info("No explanations could be computed for this model. " + " ".join(_md(r) for r in reasons),
                 icon=":material/help:")
         return
+    labels = report_labels(report)
+    renamed = [(labels.feature(d["feature"]), d["feature"]) for d in report["global"]
+               if labels.feature(d["feature"]) != d["feature"]]
+    report = _display_names(report)
     _drivers(report)
+    if renamed:
+        st.caption("Names in the data: " + "; ".join(f"{_md(shown)} is {_md(raw)}" for shown, raw in renamed) + ".")
     _effects(report)
     _cases(report, threshold)
+
+
+def _display_names(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with the spec's display names for features and values (the stored one is untouched)."""
+    labels = report_labels(report)
+    if not (labels.features or labels.values):
+        return report
+    out = dict(report)
+    out["global"] = [{**d, "feature": labels.feature(d["feature"])} for d in report["global"]]
+    out["effects"] = [{**e, "feature": labels.feature(e["feature"]),
+                       "by_value": [{**v, "value": labels.value(e["feature"], v["value"])} for v in e["by_value"]]}
+                      for e in report.get("effects", [])]
+    out["cases"] = [{**c, "contributions": [{**x, "feature": labels.feature(x["feature"]),
+                                             "value": labels.value(x["feature"], x["value"])}
+                                            for x in c.get("contributions", [])]}
+                    for c in report.get("cases", [])]
+    return out
 
 
 def _drivers(report: dict[str, Any]) -> None:
@@ -59,6 +82,7 @@ def _drivers(report: dict[str, Any]) -> None:
                f"{report.get('rows_explained', 0):,} of {report.get('test_rows', 0):,} test rows{sampled}. "
                f"Inputs keep their original names: an input the model sees as several columns (one per category) "
                f"counts once. Method: {_md(report['explainer'])}, {_md(report.get('explainer_reason') or '')}.")
+    st.caption(glossary_line("SHAP", "TreeSHAP", "Additivity", "Log-odds"))
     if len(drivers) > _TOP:
         st.caption(f"The {_TOP} largest of {len(drivers)} inputs with an effect are shown.")
     if idle:

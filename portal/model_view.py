@@ -14,11 +14,12 @@ from portal.wording import (
     escape_markdown,
     failure_sentence,
     format_duration,
+    glossary_line,
     metric_explanation,
     metric_label,
+    run_status,
     stage_explanation,
     stage_label,
-    stage_status,
     stage_took,
     state_explanation,
 )
@@ -28,6 +29,11 @@ __all__ = ["model_header", "history_section", "metrics_section", "version_sectio
 
 def _table(frame) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _text_table(frame) -> None:
+    """A table of sentences: every cell wraps and shows in full (a data grid would cut them off)."""
+    st.table(frame, hide_index=True)
 
 
 def model_header(model: ModelSummary) -> None:
@@ -49,7 +55,7 @@ def history_section(page: VersionPage) -> None:
     st.caption(f"Every version the pipeline registered, with where it stands now. {note} "
                "Hover over a dot for details.")
     st.altair_chart(charts.timeline_chart(page.versions), width="stretch")
-    _table(tables.version_history(page.versions))
+    _text_table(tables.version_history(page.versions))
 
 
 def metrics_section(versions: list[Version], task: str | None) -> None:
@@ -65,6 +71,7 @@ def metrics_section(versions: list[Version], task: str | None) -> None:
     st.altair_chart(chart, width="content")
     for name in names:
         st.markdown(f"- **{metric_label(name)}**: {metric_explanation(name)}")
+    st.caption(glossary_line("ROC AUC", "p95"))
 
 
 def version_section(version: Version, runs: list[StageRun], refs: list[ArtifactRef]) -> None:
@@ -74,7 +81,7 @@ def version_section(version: Version, runs: list[StageRun], refs: list[ArtifactR
                  icon=":material/block:")
     _related_pages(version, refs)
     _stages(version, runs)
-    _lineage(version, refs)
+    _lineage(version, refs, runs)
 
 
 def _related_pages(version: Version, refs: list[ArtifactRef]) -> None:
@@ -96,11 +103,11 @@ def _stages(version: Version, runs: list[StageRun]) -> None:
         return
     st.caption("Each stage the pipeline ran on this version, in order, with how long it took. "
                "Open a stage to see its evidence.")
-    _table(tables.stage_summary(runs))
+    _text_table(tables.stage_summary(runs))
     for run in runs:
-        label, icon = stage_status(run.status)
+        label, icon = run_status(run)
         title = f"{stage_label(run.stage)} — {label} ({stage_took(run.status, run.duration_s)})"
-        with st.expander(title, expanded=run.status != "passed", icon=icon):
+        with st.expander(title, expanded=run.status != "passed" or label.startswith("⚠"), icon=icon):
             explanation = stage_explanation(run.stage)
             if explanation:
                 st.caption(explanation)
@@ -125,8 +132,24 @@ def _stage_evidence(run: StageRun, version: Version) -> None:
         _table(tables.smoke_checks(evidence["checks"]))
     elif run.stage == "test_validation" and ("metrics" in evidence or "gates" in evidence):
         _validation_evidence(evidence, version)
+    elif run.stage == "reports" and evidence.get("fairness"):
+        _reports_evidence(run, version)
     else:
         _messages(run.messages)
+
+
+def _reports_evidence(run: StageRun, version: Version) -> None:
+    fairness = run.evidence.get("fairness") or {}
+    failed = [c for c in fairness.get("checks") or [] if c.get("verdict") == "fail"]
+    if failed:
+        st.warning(f"**The fairness report fails {len(failed)} of {len(fairness.get('checks') or [])} checks.** "
+                   "The policy leaves the decision to the reviewers, who must acknowledge each failed check in "
+                   "writing to approve: "
+                   + "; ".join(f"{escape_markdown(c.get('label') or c['metric'])} for {escape_markdown(c['feature'])}"
+                               for c in failed) + ".", icon=":material/warning:")
+    _messages(run.messages)
+    st.page_link(REPORTS_PAGE, label="Read the fairness and explainability reports", icon=":material/balance:",
+                 query_params={"model": version.model, "version": str(version.number)})
 
 
 def _build_evidence(evidence: dict[str, Any]) -> None:
@@ -153,20 +176,27 @@ def _validation_evidence(evidence: dict[str, Any], version: Version) -> None:
     gates = tables.gates_of(version)
     if evidence.get("gates"):
         st.markdown("**Policy gates** — the limits the model's policy sets, and whether this version met them:")
-        _table(tables.gate_verdicts(evidence["gates"]))
-    champion = evidence.get("champion")
-    st.markdown("**Comparison with the production model**")
-    if not champion:
-        st.caption("No version was in production when this one was validated, so there was nothing to compare with.")
-    elif champion.get("error"):
-        st.warning(f"The comparison with production version {champion.get('version')} could not be made: "
-                   f"{escape_markdown(str(champion['error']))}")
-    else:
-        st.markdown(escape_markdown(str(champion.get("summary", ""))))
-        st.caption(f"Both versions scored the same {evidence.get('test_rows', 0):,} test rows; the interval comes "
-                   f"from {champion.get('resamples', 0):,} bootstrap resamples. If it excludes zero, the "
-                   "difference is unlikely to be chance.")
-        _table(tables.champion_comparison(champion))
+        _text_table(tables.gate_verdicts(evidence["gates"]))
+    comparisons = evidence.get("comparisons")
+    if comparisons is None and evidence.get("champion"):
+        comparisons = [{**evidence["champion"], "roles": ["production"]}]
+    st.markdown("**Comparison with earlier versions** — production if there is one, and the previous approved "
+                "version (or else the previous one that passed validation), on the same test rows")
+    if not comparisons:
+        st.caption("No earlier version had passed validation when this one was validated, so there was nothing to "
+                   "compare with.")
+    for comparison in comparisons or []:
+        title = tables.comparison_title(comparison)
+        if comparison.get("error"):
+            st.warning(f"The comparison with {escape_markdown(title.lower())} could not be made: "
+                       f"{escape_markdown(str(comparison['error']))}")
+            continue
+        st.markdown(f"*{escape_markdown(title)}:* {escape_markdown(str(comparison.get('summary', '')))}")
+        _table(tables.comparison_table(comparison))
+    if comparisons:
+        st.caption(f"Both versions scored the same {evidence.get('test_rows', 0):,} test rows; each interval comes "
+                   "from 1,000 bootstrap resamples (re-drawing the rows at random to see how much the difference "
+                   "moves by chance). If it excludes zero, the difference is unlikely to be chance.")
     rows = evidence.get("test_rows")
     if evidence.get("metrics"):
         st.markdown("**Accuracy on test data**"
@@ -185,11 +215,12 @@ def _validation_evidence(evidence: dict[str, Any], version: Version) -> None:
         _table(tables.metric_table(compute, gates))
 
 
-def _lineage(version: Version, refs: list[ArtifactRef]) -> None:
+def _lineage(version: Version, refs: list[ArtifactRef], runs: list[StageRun]) -> None:
     st.subheader("Lineage")
     st.caption("Where this version came from: enough to rebuild it and to prove that what runs is what was "
                "checked.")
-    _table(tables.lineage(version))
+    build = next((r for r in runs if r.stage == "build"), None)
+    _text_table(tables.lineage(version, (build.evidence or {}).get("factory") if build else None))
     st.markdown("**Stored files** — each with its SHA-256 fingerprint, checked every time the file is loaded:")
     if refs:
         _table(tables.artifacts(refs))

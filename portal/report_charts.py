@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from backend.metrics import GROUP_METRICS
-from backend.reports import ALL_GROUPS
+from backend.reports import ALL_GROUPS, Labels
 from portal.report_tables import (
     WHATIF_LABELS,
     effect_units,
@@ -28,7 +28,7 @@ _VERDICT_RANGE = ["#2e7d32", "#c62828", "#ef8f00"]
 _UP, _DOWN, _TOTAL = "#d95f02", "#1b7fb4", "#8c8c8c"
 
 
-def disparity_chart(report: dict[str, Any]) -> alt.HConcatChart | None:
+def disparity_chart(report: dict[str, Any], labels: Labels | None = None) -> alt.HConcatChart | None:
     """One panel per fairness check: each feature's gap with its 95% interval, and the policy's limit.
 
     A dot's colour is its verdict; the dashed red line is the limit the policy sets.
@@ -38,7 +38,8 @@ def disparity_chart(report: dict[str, Any]) -> alt.HConcatChart | None:
         for check in feature.get("checks", []):
             if check.get("value") is None:
                 continue
-            rows.append({"Feature": feature["feature"], "Check": check["label"], "Value": check["value"],
+            rows.append({"Feature": (labels or Labels()).feature(feature["feature"]), "Check": check["label"],
+                         "Value": check["value"],
                          "Low": check["low"] if check["low"] is not None else check["value"],
                          "High": check["high"] if check["high"] is not None else check["value"],
                          "Limit": check["threshold"], "Bound": check["bound"],
@@ -67,14 +68,17 @@ def disparity_chart(report: dict[str, Any]) -> alt.HConcatChart | None:
                      alt.Tooltip("High:Q", format=".2f"), "Verdict:N", "Why:N"])
         line = alt.Chart(pd.DataFrame({"Limit": [limit]})).mark_rule(color="#c62828", strokeDash=[6, 4],
                                                                        strokeWidth=2).encode(x="Limit:Q")
-        panels.append((interval + dots + line).properties(title=title, width=220, height=alt.Step(34)))
+        panels.append((interval + dots + line).properties(title=title, width=200, height=alt.Step(34)))
     return alt.hconcat(*panels).resolve_scale(x="independent")
 
 
-def group_rates_chart(feature: dict[str, Any], task: str) -> alt.HConcatChart | None:
-    """Each group's key rates (errors, for regression) with their 95% intervals, side by side."""
-    metrics = (["selection_rate", "true_positive_rate", "false_positive_rate"] if task == "classification"
-               else ["mae"])
+def group_rates_chart(feature: dict[str, Any], task: str, labels: Labels | None = None) -> alt.HConcatChart | None:
+    """Each group's key rates (errors, for regression) with their 95% intervals, side by side: the
+    base rate (real positives) beside the selection rate, so the gap in the data shows next to the
+    model's."""
+    labels = labels or Labels()
+    metrics = (["base_rate", "selection_rate", "true_positive_rate", "false_positive_rate"]
+               if task == "classification" else ["mae"])
     scale = 100.0 if task == "classification" else 1.0
     rows = []
     for group in feature.get("groups", []):
@@ -84,27 +88,30 @@ def group_rates_chart(feature: dict[str, Any], task: str) -> alt.HConcatChart | 
                 continue
             low = cell.get("low") if cell.get("low") is not None else cell["value"]
             high = cell.get("high") if cell.get("high") is not None else cell["value"]
-            rows.append({"Group": group["group"], "Measure": GROUP_METRICS[metric].label, "Value": cell["value"] * scale,
-                         "Low": low * scale, "High": high * scale, "People": group["count"]})
+            title = "Real positives" if metric == "base_rate" else GROUP_METRICS[metric].label
+            rows.append({"Group": labels.group(feature["feature"], group["group"]), "Measure": title,
+                         "Value": cell["value"] * scale, "Low": low * scale, "High": high * scale,
+                         "People": group["count"], "Cases": f"{cell.get('k', '')} of {cell.get('n', '')}"})
     if not rows:
         return None
     frame = pd.DataFrame(rows)
-    order = [g["group"] for g in feature.get("groups", [])]
+    order = [labels.group(feature["feature"], g["group"]) for g in feature.get("groups", [])]
     unit = " (%)" if task == "classification" else ""
     panels = []
     for measure in dict.fromkeys(frame["Measure"]):
         rows_of = frame[frame["Measure"] == measure]
         part = alt.Chart(rows_of)
         top = float(rows_of["High"].max()) * 1.1 or 1.0
-        x_scale = alt.Scale(domain=[0, min(max(top, 1.0), 100.0) if task == "classification" else top], nice=True)
+        # Percentages: at least 0–10%, at most 0–100% (never a 0–1 axis under a "%" title).
+        x_scale = alt.Scale(domain=[0, min(max(top, 10.0), 100.0) if task == "classification" else top], nice=True)
         y = alt.Y("Group:N", title=None, sort=order, axis=alt.Axis(labelOverlap=False, labelLimit=220))
         interval = part.mark_rule(strokeWidth=3, opacity=0.5, color="#4c78a8").encode(
             x=alt.X("Low:Q", title=f"{measure}{unit}", scale=x_scale, axis=alt.Axis(format=",.3~g")), x2="High:Q", y=y)
         dots = part.mark_point(filled=True, size=90, color="#1f4e79", opacity=1).encode(
             x=alt.X("Value:Q", scale=x_scale), y=y,
-            tooltip=["Group:N", "People:Q", alt.Tooltip("Value:Q", format=".1f", title=measure),
+            tooltip=["Group:N", "People:Q", "Cases:N", alt.Tooltip("Value:Q", format=".1f", title=measure),
                      alt.Tooltip("Low:Q", format=".1f"), alt.Tooltip("High:Q", format=".1f")])
-        panels.append((interval + dots).properties(width=220, height=alt.Step(26), title=measure))
+        panels.append((interval + dots).properties(width=170, height=alt.Step(26), title=measure))
     return alt.hconcat(*panels)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from backend.metrics import GROUP_METRICS, METRICS
-from backend.reports import ALL_GROUPS, VERDICT_LABELS
+from backend.reports import ALL_GROUPS, VERDICT_LABELS, Labels
 
 __all__ = [
     "VERDICT_COLORS",
@@ -27,6 +27,8 @@ __all__ = [
     "with_interval",
     "group_columns",
     "group_table",
+    "grouped_undecided",
+    "report_labels",
     "changes_table",
     "whatif_table",
     "case_table",
@@ -38,9 +40,10 @@ __all__ = [
 VERDICT_COLORS = {"pass": "green", "fail": "red", "insufficient_evidence": "orange", "not_assessed": "gray"}
 VERDICT_ICONS = {"pass": "✔", "fail": "✘", "insufficient_evidence": "?", "not_assessed": "–"}
 
-_CLASSIFICATION_COLUMNS = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
+_CLASSIFICATION_COLUMNS = ("selection_rate", "base_rate", "true_positive_rate", "false_positive_rate", "accuracy")
 _REGRESSION_COLUMNS = ("mae", "rmse", "mean_prediction")
-_RATES = {"selection_rate", "true_positive_rate", "false_positive_rate", "false_negative_rate", "accuracy", "share"}
+_RATES = {"selection_rate", "base_rate", "true_positive_rate", "false_positive_rate", "false_negative_rate",
+          "accuracy", "share"}
 WHATIF_LABELS = {
     "selection_rate": "Selection rate",
     "true_positive_rate": "True-positive rate",
@@ -59,6 +62,11 @@ WHATIF_EXPLANATIONS = {
 
 def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def report_labels(report: dict[str, Any] | None) -> Labels:
+    """The display names stored with a report (raw names when it has none)."""
+    return Labels.from_dict((report or {}).get("labels"), positive_label=(report or {}).get("positive_label"))
 
 
 def verdict_label(verdict: str | None) -> str:
@@ -112,10 +120,12 @@ def verdict_rule(report: dict[str, Any]) -> str:
     """How the three verdicts are decided, with this report's own numbers."""
     policy = report.get("policy") or {}
     confidence = report.get("confidence") or 0.95
+    minimum = policy.get("min_group_size", 30)
     return (f"**Pass**: the whole {confidence:.0%} interval of the gap is within the policy's limit. "
-            f"**Fail**: the whole interval is beyond it. **Insufficient evidence**: a group has fewer than "
-            f"{policy.get('min_group_size', 30)} people, or the interval straddles the limit, so the data cannot "
-            "tell.")
+            f"**Fail**: the whole interval is beyond it. **Insufficient evidence**: the interval straddles the "
+            f"limit, or fewer than two groups can be judged. Each gap is judged among the groups with at least "
+            f"{minimum} people behind each rate (for error rates: {minimum} real positives, or real negatives); "
+            "smaller groups are listed as too few to judge, with their counts.")
 
 
 def percent(value: Any) -> str:
@@ -131,7 +141,17 @@ def _number(value: Any) -> str:
 
 
 def with_interval(metric: str, cell: dict[str, Any] | None) -> str:
-    """``"8.4% (7.7–9.2%)"``: the value and its 95% interval, readably."""
+    """``"8.4% (7.7–9.2%) · 84 of 1,000"``: the value, its 95% interval and the counts it rests on."""
+    if cell and "n" in cell:
+        counts = f"{cell.get('k', 0):,} of {cell['n']:,}"
+        if not _finite(cell.get("value")):
+            return f"undefined · {counts}"
+        shown = _with_interval(metric, cell) + f" · {counts}"
+        return shown if cell.get("judged", True) else shown + " · too few to judge"
+    return _with_interval(metric, cell)
+
+
+def _with_interval(metric: str, cell: dict[str, Any] | None) -> str:
     if not cell or not _finite(cell.get("value")):
         return "—"
     show = percent if metric in _RATES else _number
@@ -143,27 +163,79 @@ def with_interval(metric: str, cell: dict[str, Any] | None) -> str:
     return f"{show(cell['value'])} ({show(low)}–{show(high)})"
 
 
+_BASE_RATE = ("Real positives (base rate)",
+              "The share of the group that really has the outcome, in the data: the gap the model starts from.")
+
+
 def group_columns(task: str) -> list[tuple[str, str, str]]:
     """(metric, column title, explanation) for the group table of a ``task``."""
     names = _CLASSIFICATION_COLUMNS if task == "classification" else _REGRESSION_COLUMNS
-    return [(name, GROUP_METRICS[name].label, GROUP_METRICS[name].explanation) for name in names]
+    return [(name, *(_BASE_RATE if name == "base_rate" else (GROUP_METRICS[name].label,
+                                                               GROUP_METRICS[name].explanation)))
+            for name in names]
 
 
-def group_table(feature: dict[str, Any], task: str, min_group_size: int) -> pd.DataFrame:
-    """One row per group of a sensitive feature: size, share and each metric with its interval."""
+def group_table(feature: dict[str, Any], task: str, min_group_size: int, labels: Labels | None = None) -> pd.DataFrame:
+    """One row per group of a sensitive feature: size, share and each rate with its interval and counts.
+
+    The group's display name comes first, its value in the data beside it.
+    """
+    labels = labels or Labels()
     rows = []
     for group in feature.get("groups", []):
-        row: dict[str, Any] = {"Group": group["group"], "People": f"{group['count']:,}",
+        shown = labels.group(feature["feature"], group["group"])
+        row: dict[str, Any] = {"Group": shown, "In the data": group["group"], "People": f"{group['count']:,}",
                                "Share of data": percent((group.get("share") or {}).get("value"))}
         for metric, title, _ in group_columns(task):
             row[title] = with_interval(metric, group.get(metric))
-        row["Note"] = (f"Fewer than {min_group_size} people: too few for a verdict"
-                       if group["count"] < min_group_size else "")
+        short = [kind for kind in ("people", "positives", "negatives")
+                 if kind in _short_of(feature, group["group"])]
+        row["Note"] = ("Too few to judge: fewer than " + f"{min_group_size} "
+                       + " / ".join({"people": "people", "positives": "real positives",
+                                     "negatives": "real negatives"}[k] for k in short)) if short else ""
         rows.append(row)
     frame = pd.DataFrame(rows)
+    if not frame.empty and (frame["Group"] == frame["In the data"]).all():
+        frame = frame.drop(columns="In the data")
     if not frame.empty and not frame["Note"].any():
         frame = frame.drop(columns="Note")
     return frame
+
+
+def _short_of(feature: dict[str, Any], group: str) -> list[str]:
+    for item in feature.get("too_few") or []:
+        if item["group"] == group:
+            return item.get("short_of") or []
+    return []
+
+
+CAUSE_SENTENCES = {
+    "too_few_groups": "fewer than two groups have enough people (or real positives and negatives) to compare",
+    "uniform": "the model flags everybody or nobody in every group, so its decisions show nothing",
+    "undefined": "the model selects no one in the groups compared",
+    "partial": "one of the two error rates cannot be compared for lack of cases",
+    "straddles": "the 95% interval includes the policy's limit, so the data cannot tell",
+}
+
+
+def grouped_undecided(report: dict[str, Any], labels: Labels | None = None) -> list[str]:
+    """The checks that cannot be judged, one sentence per cause instead of one per check."""
+    labels = labels or Labels()
+    by_cause: dict[str, dict[str, int]] = {}
+    for feature in report.get("features", []):
+        for check in feature.get("checks", []):
+            if check["verdict"] == "insufficient_evidence":
+                cause = check.get("cause", "straddles")
+                name = labels.feature(feature["feature"])
+                by_cause.setdefault(cause, {}).setdefault(name, 0)
+                by_cause[cause][name] += 1
+    out = []
+    for cause, features in by_cause.items():
+        total = sum(features.values())
+        listed = ", ".join(f"{name} ({n} check{'s' if n > 1 else ''})" for name, n in features.items())
+        out.append(f"{total} check{'s' if total > 1 else ''} cannot be judged — {listed}: "
+                   f"{CAUSE_SENTENCES.get(cause, 'the data cannot tell')}.")
+    return out
 
 
 def changes_table(changes: list[dict[str, Any]], production_version: Any) -> pd.DataFrame:
@@ -174,12 +246,16 @@ def changes_table(changes: list[dict[str, Any]], production_version: Any) -> pd.
         f"Production (v{production_version})": f"{c['before']:.2f}" if _finite(c["before"]) else "—",
         "This version": f"{c['after']:.2f}" if _finite(c["after"]) else "—",
         "Change": f"{c['change']:+.2f}" if _finite(c["change"]) else "—",
+        "95% interval of the change": (f"{c['low']:+.2f} to {c['high']:+.2f}"
+                                       if _finite(c.get("low")) and _finite(c.get("high")) else "—"),
         "Better or worse": _direction(c),
         "Verdict then → now": f"{verdict_label(c['verdict_before'])} → {verdict_label(c['verdict_after'])}",
     } for c in changes])
 
 
 def _direction(change: dict[str, Any]) -> str:
+    if change.get("direction"):
+        return {"fairer": "Fairer", "less fair": "Less fair"}.get(change["direction"], "No clear change")
     if not _finite(change.get("change")) or abs(change["change"]) < 0.005:
         return "About the same"
     info = METRICS.get(change["metric"])

@@ -15,7 +15,7 @@ import streamlit as st
 from backend.domain import ModelSummary, Version
 from backend.metrics import METRICS
 from backend.registry.states import State
-from backend.reports import VersionReports
+from backend.reports import Labels, VersionReports, describe_input
 from portal import data, explain_view, pickers, report_charts, report_data, whatif_view
 from portal.components import state_badge
 from portal.errors import errors_shown
@@ -25,12 +25,20 @@ from portal.report_tables import (
     check_reason,
     group_columns,
     group_table,
+    grouped_undecided,
     overall_verdict_sentence,
+    report_labels,
     verdict_badge,
     verdict_label,
     verdict_rule,
 )
-from portal.wording import escape_markdown, failure_sentence, state_explanation
+from portal.wording import (
+    GLOSSARY,
+    escape_markdown,
+    failure_sentence,
+    glossary_line,
+    state_explanation,
+)
 
 __all__ = ["choose_version", "render"]
 
@@ -39,8 +47,8 @@ _ICONS = {"pass": ":material/check_circle:", "fail": ":material/cancel:",
           "insufficient_evidence": ":material/help:"}
 _NOT_YET = {State.REGISTERED, State.BUILT, State.CHECKED}
 _CONTENTS = [("Fairness verdict", "verdict"), ("In short", "in-short"), ("Groups", "groups"),
-             ("Threshold what-if", "what-if"), ("Production", "production"), ("Top drivers", "drivers"),
-             ("Single cases", "cases"), ("Limits", "limits"), ("Model card", "model-card")]
+             ("Threshold what-if", "what-if"), ("Earlier versions", "production"), ("Top drivers", "drivers"),
+             ("Single cases", "cases"), ("Limits", "limits"), ("Model card", "model-card"), ("Glossary", "glossary")]
 
 
 def _table(frame) -> None:
@@ -115,6 +123,7 @@ def render(model: ModelSummary, version: Version, reports: VersionReports) -> No
         _limits_section(fairness, explainability)
     with errors_shown():
         _model_card_section(model.name, version.number, reports)
+    _glossary()
 
 
 def _no_reports(version: Version) -> None:
@@ -139,23 +148,47 @@ def _verdict_section(fairness: dict[str, Any] | None, version: Version) -> None:
                    icon=":material/help:")
         return
     verdict = fairness.get("verdict")
+    labels = report_labels(fairness)
     box = _BOXES.get(verdict, st.info)
     box(f"**{verdict_label(verdict)}.** {overall_verdict_sentence(fairness)}", icon=_ICONS.get(verdict, ":material/info:"))
+    _sensitive_inputs(fairness, labels)
     if any(f.get("checks") for f in fairness.get("features", [])):
         st.caption(verdict_rule(fairness))
     for feature in fairness.get("features", []):
+        decided = [c for c in feature.get("checks", []) if c["verdict"] != "insufficient_evidence"]
         if not feature.get("checks"):
             continue
-        lines = [f"- {verdict_badge(c['verdict'])} — {_md(check_reason(c))}" for c in feature["checks"]]
-        st.markdown(f"**By {_md(feature['feature'])}:** {verdict_badge(feature.get('verdict'))}\n\n" + "\n".join(lines))
-    chart = report_charts.disparity_chart(fairness)
+        name = _md(labels.feature(feature["feature"]))
+        lines = [f"- {verdict_badge(c['verdict'])} — {_md(check_reason(c))}" for c in decided]
+        if not lines:
+            lines = ["- every check of this feature is among those that cannot be judged (below)"]
+        st.markdown(f"**By {name}:** {verdict_badge(feature.get('verdict'))}\n\n" + "\n".join(lines),
+                    help=f"In the data: {feature['feature']}")
+    undecided = grouped_undecided(fairness, labels)
+    if undecided:
+        st.markdown("\n".join(f"- {verdict_badge('insufficient_evidence')} — {_md(line)}" for line in undecided))
+    chart = report_charts.disparity_chart(fairness, labels)
     if chart is not None:
         st.markdown("**The gaps between groups against the policy's limits**")
-        st.caption("Each dot is the gap measured between the groups of one sensitive feature; the bar around it "
-                   "is its 95% interval, the range the true gap most likely lies in. The dashed red line is the "
-                   "limit the policy sets. Hover over a dot for the reason behind its verdict.")
+        st.caption("Each dot is the gap measured between the groups of one sensitive feature that can be judged; the "
+                   "bar around it is its 95% interval, the range the true gap most likely lies in. The dashed red "
+                   "line is the limit the policy sets. Hover over a dot for the reason behind its verdict.")
         st.altair_chart(chart, width="content")
         st.markdown("\n".join(f"- **{_md(label)}**: {_md(text)}" for label, text in _check_explanations(fairness)))
+        st.caption(glossary_line("Four-fifths rule", "Bootstrap", "Too few to judge"))
+
+
+def _sensitive_inputs(fairness: dict[str, Any], labels: Labels) -> None:
+    """Said on the first screen: a model that uses a sensitive feature, or a close proxy, can treat
+    people differently even when every parity check passes."""
+    items = fairness.get("sensitive_inputs") or []
+    if not items:
+        return
+    st.warning("**The model uses sensitive information as input:** "
+               + "; ".join(_md(describe_input(i, labels)) for i in items)
+               + ". It can treat people differently through these inputs even where the gaps below look small.",
+               icon=":material/visibility:")
+    st.caption(glossary_line("Proxy", "Cramér's V"))
 
 
 def _check_explanations(fairness: dict[str, Any]) -> list[tuple[str, str]]:
@@ -187,24 +220,45 @@ def _groups_section(fairness: dict[str, Any]) -> None:
     task = fairness.get("task", "classification")
     policy = fairness.get("policy") or {}
     by_name = {f["feature"]: f for f in features}
+    labels = report_labels(fairness)
     name = st.selectbox("Compare the groups of", list(by_name), key="reports_group_feature",
-                        format_func=lambda n: f"{n} ({len(by_name[n]['groups'])} groups)")
+                        format_func=lambda n: f"{labels.feature(n)} ({len(by_name[n]['groups'])} groups)",
+                        help="Names in the data: " + ", ".join(by_name))
     feature = by_name[name]
     rows = fairness.get("test_rows")
     decided = (f" A person counts as flagged when the model's score is at least {fairness['threshold']:.0%}."
                if task == "classification" and fairness.get("threshold") is not None else "")
-    st.caption(f"Measured on the {rows:,} test rows the model never saw.{decided} In brackets, the 95% interval: "
-               "the range the true value most likely lies in. Small groups have wide intervals."
-               if rows else "In brackets, the 95% interval: the range the true value most likely lies in.")
+    st.caption(f"Measured on the {rows:,} test rows the model never saw.{decided} In brackets, the exact 95% interval "
+               "(the range the true value most likely lies in), then the counts the rate rests on: '84 of 1,000'. "
+               "Small groups have wide intervals." if rows else "In brackets, the 95% interval: the range the true "
+               "value most likely lies in.")
     if feature.get("kind") == "banded" and feature.get("bands"):
-        st.caption(f"{_md(name)} is a number, so it was cut into bands: "
-                   + ", ".join(_md(b["label"]) for b in feature["bands"]) + ".")
-    _table(group_table(feature, task, int(policy.get("min_group_size", 30))))
+        st.caption(f"{_md(labels.feature(name))} is a number, so it was cut at its quantiles into bands of about "
+                   "equal size, with round edges: " + ", ".join(_md(b["label"]) for b in feature["bands"]) + ".")
+    minimum = int(policy.get("min_group_size", 30))
+    _table(group_table(feature, task, minimum, labels))
+    small = feature.get("too_few") or []
+    if small:
+        st.markdown(f"**Too few to judge** ({len(small)} group{'s' if len(small) > 1 else ''}): "
+                    + "; ".join(f"'{_md(labels.group(name, g['group']))}' — {g['count']:,} people, "
+                                f"{g['positives']:,} real positives, {g['negatives']:,} real negatives"
+                                for g in small)
+                    + f". Each gap is judged among the groups with at least {minimum} people behind each rate; "
+                    "these are shown, never dropped, but not used for a verdict.")
+    gap = feature.get("data_gap")
+    if gap:
+        effect = {"widens": "**widens** the gap already in the data", "narrows": "**narrows** the gap already in "
+                  "the data", "keeps": "keeps about the gap already in the data"}[gap["effect"]]
+        st.markdown(f"**Is the gap in the model or in the data?** Among the groups that can be judged, the share of "
+                    f"real positives differs by {gap['base_rate_gap'] * 100:.0f} percentage points, and the share "
+                    f"the model flags by {gap['selection_gap'] * 100:.0f}: the model {effect} (difference "
+                    f"{gap['change'] * 100:+.0f} points, 95% interval {gap['low'] * 100:+.0f} to "
+                    f"{gap['high'] * 100:+.0f}).")
     explanations = [("People", "How many test rows fall in the group."),
                     ("Share of data", "The group's share of all test rows.")]
     explanations += [(title, text) for _, title, text in group_columns(task)]
     st.markdown("\n".join(f"- **{title}**: {_md(text)}" for title, text in explanations))
-    chart = report_charts.group_rates_chart(feature, task)
+    chart = report_charts.group_rates_chart(feature, task, labels)
     if chart is not None:
         st.altair_chart(chart, width="content")
     for note in fairness.get("notes", []):
@@ -212,28 +266,33 @@ def _groups_section(fairness: dict[str, Any]) -> None:
 
 
 def _production_section(fairness: dict[str, Any], model: ModelSummary) -> None:
-    st.subheader("Compared with the production version", anchor="production")
-    production = fairness.get("production")
-    if not production:
-        now = (f" Version {model.production_version} is in production now; its comparison is made when a new "
-               "version's reports are written." if model.production_version else "")
-        st.info("There is no production version to compare with: no version of this model was serving live "
-                f"traffic when these reports were written.{now}", icon=":material/compare_arrows:")
+    st.subheader("Compared with earlier versions", anchor="production")
+    comparisons = fairness.get("comparisons") or []
+    labels = report_labels(fairness)
+    if not comparisons:
+        now = (f" Version {model.production_version} is in production now." if model.production_version else "")
+        st.info("There was no earlier version to compare with: none was in production, approved, or past "
+                f"validation when these reports were written.{now}", icon=":material/compare_arrows:")
         return
-    if production.get("error"):
-        st.warning(f"The comparison with production version {production.get('version')} could not be made: "
-                   f"{_md(production['error'])}", icon=":material/compare_arrows:")
-        return
-    st.markdown(f"Production version {production.get('version')} was scored on the same test rows, so the two "
-                f"versions are compared person for person. Its fairness verdict: "
-                f"{verdict_badge(production.get('verdict'))}; this version's: {verdict_badge(fairness.get('verdict'))}.")
-    changes = fairness.get("changes") or []
-    if not changes:
-        st.caption("No fairness check could be compared between the two versions.")
-        return
-    _table(changes_table(changes, production.get("version")))
-    st.caption("“Fairer” means the gap between groups narrowed (or the parity ratio rose towards 1); “Less fair” "
-               "means it widened. Changes smaller than 0.005 count as about the same.")
+    st.caption("Each version is compared with production if there is one, and with the previous approved version "
+               "(or else the previous one that passed validation), scored on the same test rows person for person. "
+               "Each change has a 95% interval from a paired bootstrap.")
+    for comparison in comparisons:
+        title = f"Version {comparison.get('version')} (" + " and ".join(comparison.get("roles") or []) + ")"
+        if comparison.get("error"):
+            st.warning(f"The comparison with {_md(title)} could not be made: {_md(comparison['error'])}",
+                       icon=":material/compare_arrows:")
+            continue
+        st.markdown(f"**{_md(title)}** — its fairness verdict: {verdict_badge(comparison.get('verdict'))}; this "
+                    f"version's: {verdict_badge(fairness.get('verdict'))}.")
+        changes = comparison.get("changes") or []
+        if not changes:
+            st.caption("No fairness check could be compared between the two versions.")
+            continue
+        _table(changes_table([{**c, "feature": labels.feature(c["feature"])} for c in changes],
+                             comparison.get("version")))
+    st.caption("“Fairer” means the gap between groups narrowed (or the parity ratio rose towards 1) and the 95% "
+               "interval of the change excludes zero; “Less fair” means it widened; otherwise “No clear change”.")
 
 
 def _limits_section(fairness: dict[str, Any] | None, explainability: dict[str, Any] | None) -> None:
@@ -258,11 +317,14 @@ def _limits_section(fairness: dict[str, Any] | None, explainability: dict[str, A
     if additivity:
         error = additivity.get("max_abs_error")
         shown = f"{error:.1g}" if isinstance(error, int | float) else "an unknown amount"
-        notes.append(f"Additivity check {'passed' if additivity.get('ok') else 'FAILED'}: the pushes of the inputs add "
+        notes.append(f"Additivity check (do the pushes add up?) {'held' if additivity.get('ok') else 'FAILED'}: the "
+                     "pushes of the inputs add "
                      f"up to the model's own output to within {shown} ({_md(additivity.get('units', ''))})."
                      + ("" if additivity.get("ok") else " The explanations may not match what the model does."))
     if fairness and fairness.get("resamples"):
-        notes.append(f"Intervals come from {fairness['resamples']:,} bootstrap resamples of the test rows.")
+        notes.append("Each group's rates have exact (Clopper–Pearson) 95% intervals; the gaps between groups have "
+                     f"intervals from {fairness['resamples']:,} bootstrap resamples of the test rows (re-drawing the "
+                     "rows at random to see how much a gap moves by chance).")
     if notes:
         st.markdown("\n".join(f"- {_md(n)}" for n in notes))
 
@@ -294,3 +356,9 @@ def _model_card_section(name: str, number: int, reports: VersionReports) -> None
         st.markdown("**Fingerprints.** A SHA-256 fingerprint identifies exactly one file: change a single character "
                     "and it changes. A sign-off records the fingerprints of the reports the reviewer saw.")
         _table(pd.DataFrame(files))
+
+
+def _glossary() -> None:
+    st.subheader("Glossary", anchor="glossary")
+    st.caption("Every technical term these reports use, in one line each.")
+    st.markdown("\n".join(f"- **{_md(term)}**: {_md(meaning)}" for term, meaning in GLOSSARY.items()))

@@ -17,7 +17,7 @@ import streamlit as st
 from backend.domain import AuditEntry, InboxItem, SignOffStatus, User
 from backend.errors import Conflict
 from backend.registry.states import State
-from backend.reports import load_reports
+from backend.reports import Labels, describe_input, load_reports
 from portal.data import CACHE_SECONDS, SettingsKey, app_for, get_app, refresh, settings_key
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "report_digest",
     "display_names",
     "audit_entries",
+    "failed_checks",
 ]
 
 
@@ -40,6 +41,8 @@ class ReportDigest:
     summary: tuple[str, ...]
     verdict: str | None
     notes: tuple[str, ...] = ()
+    #: sensitive features (or close proxies) the model takes as inputs, described
+    sensitive_inputs: tuple[str, ...] = ()
 
     @property
     def missing(self) -> bool:
@@ -83,10 +86,22 @@ def _digest(kind: str, report: dict[str, Any] | None, sha256: str | None) -> Rep
     if report is None:
         return ReportDigest(kind=kind, sha256=None, summary=(), verdict=None)
     notes = [*report.get("warnings", []), *report.get("notes", [])]
+    labels = Labels.from_dict(report.get("labels"), positive_label=report.get("positive_label"))
+    inputs = tuple(describe_input(i, labels) for i in report.get("sensitive_inputs") or [])
     for item in report.get("not_computed", []) or []:
         notes.append(item if isinstance(item, str) else f"Not computed — {item.get('item', '')}: {item.get('reason', '')}")
     return ReportDigest(kind=kind, sha256=sha256, summary=tuple(map(str, report.get("summary") or ())),
-                        verdict=report.get("verdict"), notes=tuple(map(str, notes)))
+                        verdict=report.get("verdict"), notes=tuple(map(str, notes)), sensitive_inputs=inputs)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=64)
+def _failed_checks(key: SettingsKey, model: str, version: int, fairness_sha: str | None) -> list[dict[str, str]]:
+    return app_for(key).signoffs.failed_checks(model, version)
+
+
+def failed_checks(model: str, number: int, evidence: dict[str, str]) -> list[dict[str, str]]:
+    """The failed fairness checks an approval must acknowledge, of the report whose hash is in ``evidence``."""
+    return _failed_checks(settings_key(), model, number, evidence.get("fairness_report"))
 
 
 def inbox(user: User) -> list[InboxItem]:

@@ -15,7 +15,7 @@ from backend.domain import Condition, SignOffStatus, User
 from backend.errors import GreenlightError, PermissionDenied
 from backend.governance.permissions import can, require
 from backend.registry.states import State
-from portal import data
+from portal import data, signoff_data
 from portal.errors import show_error
 from portal.signoff_wording import (
     DECISION_CHOICES,
@@ -89,24 +89,33 @@ def _outcome(decision: str, after: SignOffStatus, conditions: int) -> str:
     return text
 
 
+def _acknowledgements(prefix: str, failed: list[dict[str, str]], decision: str | None) -> dict[str, str]:
+    if decision not in ("approve", "conditions"):
+        return {}
+    return {check["key"]: st.session_state.get(f"{prefix}ack_{i}", "") or "" for i, check in enumerate(failed)}
+
+
 def _submit(model: str, number: int, evidence: dict[str, str], user: User, prefix: str,
-            roles: list[str]) -> None:
+            roles: list[str], failed: list[dict[str, str]]) -> None:
     state = st.session_state
+    state.pop(f"{prefix}confirming", None)
     role = state.get(f"{prefix}role", roles[0]) if len(roles) > 1 else roles[0]
     decision = state.get(f"{prefix}decision")
     comment = state.get(f"{prefix}comment", "") or ""
     conditions = (state.get(f"{prefix}conditions", "") or "").splitlines() if decision == "conditions" else []
+    acknowledgements = _acknowledgements(prefix, failed, decision)
     flash = {"target": (model, number), "topic": "decision"}
     try:
         after = data.get_app().signoffs.decide(model, number, reviewer=user, role=role, decision=decision or "",
-                                               comment=comment, evidence=evidence, conditions=conditions)
+                                               comment=comment, evidence=evidence, conditions=conditions,
+                                               acknowledgements=acknowledgements)
     except Exception as exc:  # shown by the one error helper on the next run
         flash["error"] = exc
         if isinstance(exc, GreenlightError) and exc.code == "evidence_changed":
             flash["hint"] = _EVIDENCE_HINT
     else:
         flash["text"] = _outcome(decision, after, len([c for c in conditions if c.strip()]))
-        for field in ("comment", "conditions", "decision"):
+        for field in ("comment", "conditions", "decision", *(f"ack_{i}" for i in range(len(failed)))):
             state.pop(f"{prefix}{field}", None)
     state[_FLASH] = flash
     data.refresh()
@@ -134,15 +143,61 @@ def decision_panel(user: User, status: SignOffStatus) -> None:
                          placeholder="Report the offer rate by group every month to the marketing board.",
                          help="Each line becomes an open item. It blocks full deployment until someone holding "
                               "your role, or an administrator, closes it and says how it was met.")
+        failed = signoff_data.failed_checks(status.model, status.version, status.evidence)
+        if decision in ("approve", "conditions") and failed:
+            _acknowledgement_fields(prefix, failed)
         st.text_area("Your reason for rejecting (required)" if decision == "reject" else "Comment (optional)",
                      key=f"{prefix}comment",
                      help="Kept with your decision in the sign-off record and the audit log.")
         st.caption("Your decision is bound to the SHA-256 fingerprints listed above. It is final: a decision "
                    "cannot be changed afterwards.")
-        st.button("Record my decision", type="primary", disabled=decision is None, key=f"{prefix}submit",
-                  on_click=_submit, args=(status.model, status.version, dict(status.evidence), user, prefix, roles))
-        if decision is None:
-            st.caption("Choose a decision to continue.")
+        asked = st.session_state.get(f"{prefix}confirming") or {}
+        confirming = decision is not None and asked.get("decision") == decision
+        if not confirming:
+            # The evidence is bound here, when the reviewer asks to record: a file replaced before the
+            # confirmation is caught as a conflict, never signed unseen.
+            st.button("Record my decision…", type="primary", disabled=decision is None, key=f"{prefix}submit",
+                      on_click=_ask_confirmation, args=(prefix, decision, dict(status.evidence)))
+            if decision is None:
+                st.caption("Choose a decision to continue.")
+            return
+        _confirmation(user, status, prefix, roles, decision, failed)
+
+
+def _acknowledgement_fields(prefix: str, failed: list[dict[str, str]]) -> None:
+    st.markdown(f"**The fairness report fails {len(failed)} check{'s' if len(failed) > 1 else ''}.** To approve, "
+                "acknowledge each one in writing: why the model may go ahead despite it. Your words are stored with "
+                "your decision and shown in this packet and in the model card.")
+    for i, check in enumerate(failed):
+        st.text_area(f"Acknowledgement (required): {check['label']} for {check['feature']}", key=f"{prefix}ack_{i}",
+                     help=check["reason"], placeholder="Why is this acceptable, and what will be done about it?")
+        st.caption(escape_markdown(check["reason"]))
+
+
+def _ask_confirmation(prefix: str, decision: str | None, evidence: dict[str, str]) -> None:
+    st.session_state[f"{prefix}confirming"] = {"decision": decision, "evidence": evidence}
+
+
+def _go_back(prefix: str) -> None:
+    st.session_state.pop(f"{prefix}confirming", None)
+
+
+def _confirmation(user: User, status: SignOffStatus, prefix: str, roles: list[str], decision: str,
+                  failed: list[dict[str, str]]) -> None:
+    """The last step before a final decision: what will be recorded, and a second click to record it."""
+    role = st.session_state.get(f"{prefix}role", roles[0]) if len(roles) > 1 else roles[0]
+    acknowledged = _acknowledgements(prefix, failed, decision)
+    lines = [f"You are about to **{decision_label(decision).lower()}** version {status.version} of "
+             f"{escape_markdown(status.title)} as **{role_label(role).lower()}**. This cannot be undone."]
+    if acknowledged:
+        lines.append(f"With your written acknowledgement of {len(acknowledged)} failed fairness check"
+                     f"{'s' if len(acknowledged) > 1 else ''}.")
+    st.warning("\n\n".join(lines), icon=":material/gavel:")
+    confirm, back = st.columns(2)
+    evidence = (st.session_state.get(f"{prefix}confirming") or {}).get("evidence") or dict(status.evidence)
+    confirm.button("Confirm and record my decision", type="primary", key=f"{prefix}confirm", on_click=_submit,
+                   args=(status.model, status.version, evidence, user, prefix, roles, failed))
+    back.button("Go back", key=f"{prefix}back", on_click=_go_back, args=(prefix,))
 
 
 def _setter_role(condition: Condition, status: SignOffStatus) -> str | None:

@@ -34,6 +34,7 @@ from portal.wording import (
     escape_markdown,
     failure_sentence,
     format_when,
+    metric_label,
     state_explanation,
     state_label,
 )
@@ -44,6 +45,11 @@ __all__ = ["choose_version", "header", "what_changes", "checks_section", "compar
 
 def _table(frame: pd.DataFrame) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _text_table(frame: pd.DataFrame) -> None:
+    """A table of sentences: every cell wraps and shows in full (a data grid would cut them off)."""
+    st.table(frame, hide_index=True)
 
 
 def choose_version(models: list[ModelSummary]) -> tuple[ModelSummary, int] | None:
@@ -80,7 +86,7 @@ def header(model: ModelSummary, version: Version, status: SignOffStatus, names: 
         ("Sign-off needed from", role_list(status.required_roles).capitalize(),
          "The roles the version's policy requires; each must approve."),
     ], columns=["Item", "Value", "What it means"])
-    _table(facts)
+    _text_table(facts)
     _standing(status, version, names)
     if can_sign_as:
         st.markdown(f":material/edit_note: **You can sign this version as {role_list(can_sign_as)}.** Read the packet, "
@@ -150,28 +156,35 @@ def checks_section(runs: list[StageRun]) -> None:
     st.markdown(f"**{verdict}** The policy sets a limit on each measure; the version was measured on "
                 + (f"{rows:,} test rows it never saw in training" if rows else "held-out test data")
                 + " and through the serving path.")
-    _table(tables.gate_verdicts(gates))
+    _text_table(tables.gate_verdicts(gates))
 
 
 def comparison_section(runs: list[StageRun], production: int | None) -> None:
-    st.subheader("Compared with the production version")
+    st.subheader("Compared with earlier versions")
     run = _latest(runs, "test_validation")
-    champion = ((run.evidence or {}) if run else {}).get("champion")
-    if not champion:
-        st.markdown("Nothing in production yet when this version was validated, so there was nothing to compare "
-                    "it with." + (f" Version {production} has reached production since." if production else ""))
+    evidence = (run.evidence or {}) if run else {}
+    comparisons = evidence.get("comparisons")
+    if comparisons is None and evidence.get("champion"):
+        comparisons = [{**evidence["champion"], "roles": ["production"]}]
+    if not comparisons:
+        st.markdown("No earlier version was in production, approved or past validation when this version was "
+                    "validated, so there was nothing to compare it with."
+                    + (f" Version {production} has reached production since." if production else ""))
         return
-    if champion.get("error"):
-        st.warning(f"The comparison with production version {champion.get('version')} could not be made: "
-                   f"{escape_markdown(str(champion['error']))}")
-        return
-    st.markdown(escape_markdown(str(champion.get("summary", ""))))
-    st.caption(f"Both versions scored the same test rows; each interval comes from {champion.get('resamples', 0):,} "
-               "bootstrap resamples. An interval that excludes zero means the difference is unlikely to be chance.")
-    _table(tables.champion_comparison(champion))
-    if production is not None and production != champion.get("version"):
-        st.caption(f"Production is now version {production}; the comparison above is with version "
-                   f"{champion.get('version')}, which was in production when this version was validated.")
+    st.caption("Production if there is one, and the previous approved version (or else the previous one that passed "
+               "validation), scored on the same test rows. Each interval comes from 1,000 bootstrap resamples "
+               "(re-drawing the rows at random); one that excludes zero means the difference is unlikely to be chance.")
+    for comparison in comparisons:
+        title = tables.comparison_title(comparison)
+        if comparison.get("error"):
+            st.warning(f"The comparison with {escape_markdown(title.lower())} could not be made: "
+                       f"{escape_markdown(str(comparison['error']))}")
+            continue
+        st.markdown(f"**{escape_markdown(title)}:** {escape_markdown(str(comparison.get('summary', '')))}")
+        _table(tables.comparison_table(comparison))
+    if production is not None and not any("production" in (c.get("roles") or []) for c in comparisons):
+        st.caption(f"Production is now version {production}; it was not in production when this version was "
+                   "validated.")
 
 
 _VERDICT_COLOURS = {"pass": "green", "fail": "red", "insufficient_evidence": "orange"}
@@ -201,6 +214,10 @@ def reports_section(digests: tuple[ReportDigest, ...] | None) -> None:
                 st.markdown(f"**{title}** — verdict: :{colour}-badge[{label}]")
             else:
                 st.markdown(f"**{title}** — describes the model; it gives no pass or fail verdict.")
+            if digest.sensitive_inputs:
+                st.warning("**The model uses sensitive information as input:** "
+                           + "; ".join(escape_markdown(s) for s in digest.sensitive_inputs) + ".",
+                           icon=":material/visibility:")
             if digest.summary:
                 st.markdown("\n".join(f"- {escape_markdown(s)}" for s in digest.summary))
             else:
@@ -213,7 +230,7 @@ def reports_section(digests: tuple[ReportDigest, ...] | None) -> None:
 def signoffs_section(status: SignOffStatus, names: dict[str, str]) -> None:
     st.subheader("Sign-offs")
     st.caption(f"Review round {status.round}. Each required role must approve; one rejection ends the version.")
-    _table(pd.DataFrame(
+    _text_table(pd.DataFrame(
         [{"Role": role_label(r.role), "Status": role_status_label(r.status),
           "By": person(r.by, names) if r.by else "", "When": format_when(r.at) if r.at else "",
           "What this role checks": role_explanation(r.role)} for r in status.roles],
@@ -231,6 +248,11 @@ def signoffs_section(status: SignOffStatus, names: dict[str, str]) -> None:
                 st.text(signoff.comment)
             else:
                 st.caption("No comment.")
+            for key, text in sorted(signoff.acknowledgements.items()):
+                feature, _, metric = key.rpartition(":")
+                st.markdown(f":orange-badge[Acknowledged failed check] {escape_markdown(metric_label(metric).lower())} "
+                            f"for {escape_markdown(feature)}:")
+                st.text(text)
             if not signoff.valid:
                 st.caption(f"No longer counts: {escape_markdown(signoff.void_reason or 'void')}.")
 

@@ -19,9 +19,9 @@ from portal.wording import (
     metric_explanation,
     metric_label,
     metric_value,
+    run_status,
     stage_explanation,
     stage_label,
-    stage_status,
     stage_took,
     state_explanation,
     state_label,
@@ -34,6 +34,7 @@ __all__ = [
     "metric_table",
     "gate_verdicts",
     "champion_comparison",
+    "comparison_table",
     "artifacts",
     "lineage",
     "gates_of",
@@ -68,7 +69,7 @@ def version_history(versions: list[Version]) -> pd.DataFrame:
 def stage_summary(runs: list[StageRun]) -> pd.DataFrame:
     rows = []
     for run in runs:
-        rows.append({"Stage": stage_label(run.stage), "Result": stage_status(run.status)[0],
+        rows.append({"Stage": stage_label(run.stage), "Result": run_status(run)[0],
                      "Took": stage_took(run.status, run.duration_s), "What the stage does": stage_explanation(run.stage)})
     return pd.DataFrame(rows, columns=["Stage", "Result", "Took", "What the stage does"])
 
@@ -122,12 +123,28 @@ def gate_verdicts(gates: list[dict[str, Any]]) -> pd.DataFrame:
 
 def champion_comparison(champion: dict[str, Any]) -> pd.DataFrame:
     """The paired comparison with production: each metric's difference and its 95% interval."""
+    return comparison_table(champion, f"Production (v{champion.get('version')})")
+
+
+ROLE_TITLES = {"production": "production", "previous approved": "previous approved",
+               "previous validated": "previous validated"}
+
+
+def comparison_title(comparison: dict[str, Any]) -> str:
+    """``"Version 1 (production, previous approved)"``."""
+    roles = ", ".join(ROLE_TITLES.get(r, r) for r in comparison.get("roles") or [])
+    return f"Version {comparison.get('version')}" + (f" ({roles})" if roles else "")
+
+
+def comparison_table(comparison: dict[str, Any], other: str | None = None) -> pd.DataFrame:
+    """A paired comparison with an earlier version: each metric's difference and its 95% interval."""
+    other = other or comparison_title(comparison)
     rows = []
-    for name, interval in (champion.get("comparison") or {}).items():
+    for name, interval in (comparison.get("comparison") or {}).items():
         rows.append({
             "Measure": metric_label(name),
             "This version": metric_value(name, interval.get("challenger")),
-            f"Production (v{champion.get('version')})": metric_value(name, interval.get("champion")),
+            other: metric_value(name, interval.get("champion")),
             "Difference": f"{interval.get('difference', 0):+.3f}",
             "95% interval of the difference": f"{interval.get('low', 0):+.3f} to {interval.get('high', 0):+.3f}",
             "What it means": metric_explanation(name),
@@ -148,7 +165,7 @@ def artifacts(refs: list[ArtifactRef]) -> pd.DataFrame:
     )
 
 
-def lineage(version: Version) -> pd.DataFrame:
+def lineage(version: Version, factory: str | None = None) -> pd.DataFrame:
     rows = [
         ("Author", version.author, "Who started the pipeline for this version."),
         ("Registered", format_when(version.created_at), "When the pipeline registered it."),
@@ -157,6 +174,8 @@ def lineage(version: Version) -> pd.DataFrame:
         ("Spec hash", version.spec_hash or "not recorded", "Fingerprint of the spec file; any edit changes it."),
         ("Data fingerprint", version.data_fingerprint or "not recorded",
          "Fingerprint of the training and test data; any change to the data changes it."),
+        ("Estimator factory", factory or "not recorded",
+         "The function in the team's code (module:function) that built the model before training."),
         ("Model type", version.estimator or "not built yet", "The kind of model that was trained."),
     ]
     return pd.DataFrame(rows, columns=["Item", "Value", "What it is"])

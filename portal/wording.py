@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from backend.domain import ModelSummary
+from backend.domain import StageRun, VersionStanding
 from backend.metrics import METRICS, format_value
 from backend.registry.stages import STAGE_EXPLANATIONS
 from backend.registry.states import STATE_EXPLANATIONS, State
@@ -22,7 +22,6 @@ __all__ = [
     "stage_label",
     "stage_explanation",
     "PipelineResult",
-    "pipeline_result",
     "failure_sentence",
     "format_when",
     "format_duration",
@@ -34,6 +33,10 @@ __all__ = [
     "metric_explanation",
     "metric_value",
     "escape_markdown",
+    "run_status",
+    "standing_result",
+    "GLOSSARY",
+    "glossary_line",
 ]
 
 STATE_LABELS = {
@@ -140,18 +143,50 @@ def failure_sentence(reason: str | None) -> str:
     return reason
 
 
-def pipeline_result(model: ModelSummary) -> PipelineResult:
-    state = model.latest_state
-    if state is None:
+def _fairness_counts(evidence: dict | None) -> tuple[int, int, int]:
+    checks = ((evidence or {}).get("fairness") or {}).get("checks") or []
+    return (sum(1 for c in checks if c.get("verdict") == "fail"),
+            sum(1 for c in checks if c.get("verdict") == "insufficient_evidence"), len(checks))
+
+
+def run_status(run: StageRun) -> tuple[str, str]:
+    """How a stage run reads, with its icon: a stage that ran but found a failure never reads "Passed"."""
+    if run.stage == "reports" and run.status == "passed":
+        failed, unsure, total = _fairness_counts(run.evidence)
+        if failed:
+            return (f"⚠ Done — fairness fails {failed} of {total} check{'s' if total > 1 else ''}",
+                    ":material/warning:")
+        if unsure:
+            return (f"⚠ Done — {unsure} of {total} fairness check{'s' if total > 1 else ''} cannot be judged",
+                    ":material/help:")
+    return stage_status(run.status)
+
+
+def standing_result(version: VersionStanding | None) -> PipelineResult:
+    """What the automated stages found for a version, as a business reader asks it: did it pass?
+
+    ``status`` is passed, warning (ran, but a fairness check failed or lacks evidence), failed,
+    running or none.
+    """
+    if version is None:
         return PipelineResult("none", "No pipeline run yet", "Run the pipeline to register a first version.")
-    if state == State.FAILED:
-        return PipelineResult("failed", f"Failed (version {model.latest_version})",
-                              failure_sentence(model.latest_failure_reason))
-    if state in _IN_PROGRESS:
-        return PipelineResult("running", f"In progress (version {model.latest_version})",
+    if version.state == State.FAILED:
+        return PipelineResult("failed", f"Failed (version {version.number})", failure_sentence(version.failure_reason))
+    if version.state in _IN_PROGRESS:
+        return PipelineResult("running", f"In progress (version {version.number})",
                               "The pipeline is still checking this version, or stopped before finishing.")
-    return PipelineResult("passed", f"Passed (version {model.latest_version})",
-                          "Every automatic check of the pipeline passed.")
+    if version.fairness_failed:
+        return PipelineResult(
+            "warning", f"Fairness fails {version.fairness_failed} of {version.fairness_checks} checks "
+                       f"(version {version.number})",
+            "The automated stages ran, and the fairness report found failures: an approval must acknowledge "
+            "each failed check in writing.")
+    if version.fairness_unsure:
+        return PipelineResult(
+            "warning", f"Checks done, {version.fairness_unsure} fairness check"
+                       f"{'s' if version.fairness_unsure > 1 else ''} undecided (version {version.number})",
+            "Every gate passed, but some fairness checks lack the evidence for a verdict; the reviewers judge them.")
+    return PipelineResult("passed", f"Passed (version {version.number})", "Every automatic check of the pipeline passed.")
 
 
 def format_when(moment: datetime | None) -> str:
@@ -211,6 +246,40 @@ def metric_explanation(name: str) -> str:
 
 def metric_value(name: str, value: float | None) -> str:
     return format_value(name, value)
+
+
+#: Every technical term a page shows, with a one-line plain meaning (the Reports page lists them).
+GLOSSARY = {
+    "ROC AUC": "How well the model ranks a real case above a non-case: 0.5 is a coin toss, 1.0 is perfect.",
+    "p95": "The 95th percentile: 95 in 100 requests are at least this fast.",
+    "Four-fifths rule": "A common test of equal treatment: the least-selected group should be selected at least "
+                        "four fifths (80%) as often as the most-selected one.",
+    "Demographic parity": "Whether every group is selected (flagged) equally often.",
+    "Equalized odds": "Whether hits and false alarms fall equally on every group.",
+    "Selection rate": "The share of a group the model flags.",
+    "Base rate": "The share of a group that really has the outcome, in the data.",
+    "True-positive rate": "Of a group's real cases, the share the model finds.",
+    "False-positive rate": "Of a group's non-cases, the share the model wrongly flags.",
+    "95% interval": "The range the true value most likely lies in, given how much data there is.",
+    "Exact interval": "An interval for a single rate (Clopper–Pearson) that keeps its 95% promise even for a "
+                      "handful of people.",
+    "Bootstrap": "Re-drawing the test rows at random many times to see how much a number would move by chance.",
+    "Too few to judge": "A group with fewer people (real cases, non-cases) than the policy's minimum: shown with "
+                        "its counts, not used for a verdict.",
+    "SHAP": "A method that splits each score into the push of every input, starting from the average score.",
+    "TreeSHAP": "The exact and fast way to compute SHAP values for tree models, from the trees themselves.",
+    "Additivity": "The check that each row's pushes add up exactly to the model's own output.",
+    "Log-odds": "The scale a model adds its inputs on: +0.7 roughly doubles the odds of the outcome.",
+    "Cramér's V": "How closely two features go together: 0 unrelated, 1 one determines the other.",
+    "Proxy": "An input that goes almost hand in hand with a sensitive feature, so it can stand in for it.",
+    "Decision threshold": "The score from which the model flags a case.",
+    "SHA-256": "A fingerprint of a file: change a single character and it changes.",
+}
+
+
+def glossary_line(*terms: str) -> str:
+    """``"**ROC AUC**: how well … · **p95**: …"`` for a caption beside the numbers that use them."""
+    return " · ".join(f"**{t}**: {GLOSSARY[t][0].lower()}{GLOSSARY[t][1:]}" for t in terms if t in GLOSSARY)
 
 
 def escape_markdown(text: str) -> str:

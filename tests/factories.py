@@ -128,26 +128,47 @@ def new_version(app, name: str = "test-model", *, author: str = "dana", **lineag
     return app.registry.create_version(name, author=person(app, author), **lineage).number
 
 
+def fairness_fail_report(failed: int = 2, passed: int = 1, feature: str = "sex") -> dict:
+    """A stored fairness report's shape, with ``failed`` failing and ``passed`` passing checks."""
+    metrics = ["demographic_parity_ratio", "demographic_parity_difference", "equalized_odds_difference"]
+    checks = [{"metric": metrics[i % 3] if i < 3 else f"{metrics[i % 3]}_{i}", "label": metrics[i % 3].replace("_", " ").capitalize(),
+               "verdict": "fail" if i < failed else "pass", "reason": f"Check {i} of {feature}.", "value": 0.5,
+               "low": 0.4, "high": 0.6, "threshold": 0.8, "bound": "min"} for i in range(failed + passed)]
+    return {"kind": "fairness_report", "verdict": "fail" if failed else "pass",
+            "features": [{"feature": feature, "checks": checks}]}
+
+
 def validated_version(app, name: str = "loan-model", *, author: str = "dana",
                       roles: tuple[str, ...] = ("business_owner", "risk"), expires_days: int = 180,
-                      risk_tier: str = "low") -> int:
+                      risk_tier: str = "low", fairness: dict | None = None) -> int:
     """A version that went through every automated stage, with a model and a report stored.
 
     Walks the same states the pipeline does (taken from the pipeline's own stage list), but
     without training, so sign-off tests stay fast. The spec declares ``roles``; the
-    organisation's roles for ``risk_tier`` always sign too.
+    organisation's roles for ``risk_tier`` always sign too. ``fairness`` is the fairness report
+    to store (default: one without checks); its verdicts are also recorded as the reports
+    stage's evidence.
     """
+    import json
+
     from backend.pipeline.runner import STAGES
 
     scientist = make_model(app, name, author=author, risk_tier=risk_tier)
     number = app.registry.create_version(
         name, author=scientist,
         declared_policy={"signoff": {"roles": list(roles), "expires_days": expires_days}}).number
-    for kind, content in (("model", b"model bytes %d" % number), ("fairness_report", b'{"checks": []}')):
-        blob = app.artifacts.put_bytes(content + name.encode())
+    report = fairness or {"checks": []}
+    report_bytes = json.dumps({**report, "model": name, "version": number}, sort_keys=True).encode()
+    for kind, content in (("model", b"model bytes %d" % number + name.encode()), ("fairness_report", report_bytes)):
+        blob = app.artifacts.put_bytes(content)
         app.registry.add_artifact(name, number, kind=kind, uri=blob.uri, sha256=blob.sha256,
                                   size_bytes=blob.size_bytes, actor=author)
-    for _, _, state in STAGES:
+    for stage, _, state in STAGES:
+        if stage == "reports" and fairness is not None:
+            run = app.registry.start_stage(name, number, "reports")
+            checks = [{"feature": f["feature"], **c} for f in fairness.get("features", []) for c in f["checks"]]
+            app.registry.finish_stage(run, status="passed", messages=[], evidence={
+                "fairness": {"verdict": fairness.get("verdict"), "checks": checks}})
         app.registry.transition(name, number, state, actor="pipeline")
     return number
 
@@ -156,10 +177,12 @@ def approve_all(app, name: str, number: int, *, password: str = "correct horse b
     """Every required role approves (a reviewer account per role is made as needed)."""
     status = app.signoffs.request(name, number, actor="pipeline") if \
         app.registry.get_version(name, number).state == "validated" else app.signoffs.status(name, number)
+    acknowledgements = {c["key"]: "Accepted for the test." for c in app.signoffs.failed_checks(name, number)}
     for role in status.missing_roles:
         reviewer = person(app, f"reviewer-{role.replace('_', '-')}", role, password=password)
         status = app.signoffs.decide(name, number, reviewer=reviewer, role=role, decision="approve",
-                                     comment="Approved by the tests.", evidence=status.evidence)
+                                     comment="Approved by the tests.", evidence=status.evidence,
+                                     acknowledgements=acknowledgements)
 
 
 def put_in_production(app, name: str, number: int, *, reason: str = "set up by the tests, no canary") -> None:
@@ -175,3 +198,19 @@ def put_in_production(app, name: str, number: int, *, reason: str = "set up by t
     if champion is not None:
         app.registry.transition(name, champion, State.RETIRED, actor=ops, reason=f"replaced by version {number}")
         app.registry.move_alias(name, "previous", champion, actor=ops, reason=reason)
+
+
+def approve(app, name: str, number: int, *, reviewers: tuple[tuple[str, str], ...] = (("bea", "business_owner"),
+                                                                                       ("rick", "risk"))) -> None:
+    """Approve a version awaiting sign-off through the real sign-off service, acknowledging any
+    failed fairness check (reviewer accounts are created when missing)."""
+    existing = {u.username for u in app.accounts.list_users()}
+    for username, role in reviewers:
+        if username not in existing:
+            add_user(app, username, role)
+    acknowledgements = {c["key"]: "Accepted for the test." for c in app.signoffs.failed_checks(name, number)}
+    for username, role in reviewers:
+        status = app.signoffs.status(name, number)
+        app.signoffs.decide(name, number, reviewer=app.accounts.get_user(username), role=role, decision="approve",
+                            comment="", evidence=status.evidence, acknowledgements=acknowledgements)
+

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from backend.cli.base import cli, jsonable, open_app, print_json, read_password
-from backend.errors import PermissionDenied
+from backend.errors import InvalidData, PermissionDenied
 from backend.governance.accounts import operator
 
 __all__ = ["cli"]
@@ -108,8 +108,11 @@ def signoff_list(as_json: bool) -> None:
 @click.option("--decision", type=click.Choice(["approve", "reject", "conditions"]), required=True)
 @click.option("--comment", default="", help="Your comment; required to reject.")
 @click.option("--condition", "conditions", multiple=True, help="With --decision conditions: an open item (repeat).")
+@click.option("--acknowledge", "acknowledged", multiple=True, metavar="CHECK=TEXT",
+              help="To approve a version with failed fairness checks: each failed check (feature:metric, as "
+                   "listed) with your written justification (repeat).")
 def signoff_decide(model: str, number: int, username: str, role: str | None, decision: str, comment: str,
-                   conditions: tuple[str, ...]) -> None:
+                   conditions: tuple[str, ...], acknowledged: tuple[str, ...]) -> None:
     """Sign off MODEL version NUMBER, bound to the evidence shown here."""
     app = open_app()
     user = app.accounts.authenticate(username, read_password(confirm=False, prompt=f"Password for {username}"))
@@ -124,8 +127,22 @@ def signoff_decide(model: str, number: int, username: str, role: str | None, dec
     click.echo(f"Signing {model} version {number} as {role}, bound to:", err=True)
     for kind, sha in status.evidence.items():
         click.echo(f"  {kind}: sha256 {sha}", err=True)
+    failed = app.signoffs.failed_checks(model, number)
+    if failed and decision != "reject":
+        click.echo("Failed fairness checks, each to acknowledge with --acknowledge CHECK=TEXT:", err=True)
+        for check in failed:
+            click.echo(f"  {check['key']}: {check['reason']}", err=True)
+    acknowledgements = {}
+    for item in acknowledged:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise InvalidData(f"--acknowledge takes CHECK=TEXT (for example 'sex:demographic_parity_ratio=...'), "
+                              f"not {item!r}.")
+        acknowledgements[key.strip()] = text
     after = app.signoffs.decide(model, number, reviewer=user, role=role, decision=decision, comment=comment,
-                                evidence=status.evidence, conditions=list(conditions))
+                                evidence=status.evidence, conditions=list(conditions),
+                                acknowledgements=acknowledgements)
+
     missing = f"; still waiting for {', '.join(after.missing_roles)}" if after.missing_roles else ""
     click.echo(f"Recorded. {model} version {number} is now {after.state}{missing}.")
 

@@ -55,12 +55,23 @@ def pipeline_run(spec: str, commit: str | None, username: str | None, factory: s
     started: dict[str, float] = {}
     out = sys.stderr if as_json else sys.stdout
 
+    from backend.pipeline.reports import FAIRNESS_FAIL_PREFIX
+
+    warned: set[str] = set()
+
     def progress(stage: str, message: str) -> None:
+        took = f"{time.perf_counter() - started.get(stage, time.perf_counter()):.1f} s"
+        if message.startswith(FAIRNESS_FAIL_PREFIX):
+            warned.add(stage)
         if message == "started":
             started[stage] = time.perf_counter()
             click.echo(f"▶ {stage} — {STAGE_EXPLANATIONS.get(stage, '')}", file=out)
+        elif message == "passed" and stage in warned:
+            # It ran, but what it found is a failure for the reviewers: never a plain "passed".
+            click.echo(f"⚠ {stage} done with failed fairness checks ({took}); the reviewers must acknowledge each",
+                       file=out)
         elif message == "passed":
-            click.echo(f"✔ {stage} passed ({time.perf_counter() - started.get(stage, time.perf_counter()):.1f} s)", file=out)
+            click.echo(f"✔ {stage} passed ({took})", file=out)
         elif message.startswith("failed: "):
             click.echo(f"✘ {stage} failed: {message.removeprefix('failed: ')}", file=out)
         else:
@@ -70,7 +81,9 @@ def pipeline_run(spec: str, commit: str | None, username: str | None, factory: s
     if as_json:
         print_json(result)
     if result.passed:
-        click.echo(f"{result.model} version {result.version} passed every automated stage; it now waits for "
+        finished = ("finished the automated stages, with failed fairness checks for the reviewers" if warned
+                    else "passed every automated stage")
+        click.echo(f"{result.model} version {result.version} {finished}; it now waits for "
                    f"sign-off by: {', '.join(result.waiting_for)}.", file=out)
         return
     click.echo(f"error: {result.model} version {result.version} failed at {result.failed_stage}: {result.reason}",
@@ -155,18 +168,57 @@ def version(model: str, number: int, as_json: bool) -> None:
         print_json({**version_json(v), "stages": stages, "artifacts": artifacts})
         return
     click.echo(f"{model} version {number}: {v.state}" + (f" — {v.failure_reason}" if v.failure_reason else ""))
+    build = next((s for s in stages if s.stage == "build"), None)
+    factory = (build.evidence or {}).get("factory") if build else None
     click.echo(f"  author {v.author}, created {v.created_at:%Y-%m-%d %H:%M:%S} UTC, commit {v.git_commit or '-'}")
-    click.echo(f"  estimator {v.estimator or '-'}; data {v.data_fingerprint or '-'}; spec {v.spec_hash or '-'}")
+    click.echo(f"  estimator {v.estimator or '-'} from factory {factory or '-'}; data {v.data_fingerprint or '-'}; "
+               f"spec {v.spec_hash or '-'}")
     for a in artifacts:
-        click.echo(f"  artifact {a.kind}: {a.uri} ({a.size_bytes:,} bytes)")
+        click.echo(f"  artifact {a.kind}: {a.uri} ({a.size_bytes:,} bytes, sha256 {a.sha256})")
     for name, value in v.metrics.items():
         if name in METRICS:
             click.echo(f"  {METRICS[name].label:18} {format_value(name, value):>14}  {METRICS[name].explanation}")
     for s in stages:
         duration = f"{s.duration_s:.1f} s" if s.duration_s is not None else "running"
-        click.echo(f"  stage {s.stage}: {s.status} ({duration})")
+        click.echo(f"  stage {s.stage}: {_stage_word(s)} ({duration})")
         for message in s.messages:
             click.echo(f"      {message}")
+        for line in _stage_findings(s):
+            click.echo(f"      {line}")
+
+
+def _failed_checks(stage) -> list[dict]:
+    fairness = (stage.evidence or {}).get("fairness") or {}
+    return [c for c in fairness.get("checks") or [] if c.get("verdict") == "fail"]
+
+
+def _stage_word(stage) -> str:
+    failed = _failed_checks(stage)
+    if stage.stage == "reports" and stage.status == "passed" and failed:
+        return f"done, with {len(failed)} failed fairness check{'s' if len(failed) > 1 else ''}"
+    return stage.status
+
+
+def _stage_findings(stage) -> list[str]:
+    """The failed fairness checks and the comparisons with earlier versions, named."""
+    lines = []
+    for check in _failed_checks(stage):
+        label = check.get("label") or check["metric"].replace("_", " ")
+        lines.append(f"✘ failed fairness check {check['feature']}:{check['metric']} — {label} for "
+                     f"{check['feature']} is {check['value']:.2f} (95% interval {check['low']:.2f} to "
+                     f"{check['high']:.2f}; the policy's limit is {check['threshold']:.2f})")
+    for comparison in (stage.evidence or {}).get("comparisons") or []:
+        roles = " and ".join(comparison.get("roles") or [])
+        if comparison.get("error"):
+            lines.append(f"compared with version {comparison['version']} ({roles}): not possible, "
+                         f"{comparison['error']}")
+            continue
+        lines.append(f"compared with version {comparison['version']} ({roles}) on the same rows:")
+        for name, interval in (comparison.get("comparison") or {}).items():
+            lines.append(f"    {name:10} this {interval['challenger']:.3f}  version {comparison['version']} "
+                         f"{interval['champion']:.3f}  difference {interval['difference']:+.3f} "
+                         f"(95% interval {interval['low']:+.3f} to {interval['high']:+.3f})")
+    return lines
 
 
 # -- demo -------------------------------------------------------------------------------------

@@ -230,6 +230,8 @@ class SignOffRow(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     evidence_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Failed fairness check ("feature:metric") → the reviewer's written justification for approving anyway.
+    acknowledgements: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
 
 class ConditionRow(Base):

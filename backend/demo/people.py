@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.app import App
+from backend.demo.acknowledgements import demo_acknowledgements
 from backend.domain import User
 from backend.governance.accounts import operator
 from backend.registry.states import State
@@ -70,4 +71,5 @@ def seed_signoffs(app: App) -> None:
         account = next(a for a in DEMO_ACCOUNTS if a.username == username)
         reviewer = app.accounts.authenticate(username, account.password)  # signed in, as a reviewer would be
         app.signoffs.decide(model, number, reviewer=reviewer, role=role, decision=decision,
-                            comment=comment, evidence=status.evidence, conditions=list(conditions))
+                            comment=comment, evidence=status.evidence, conditions=list(conditions),
+                            acknowledgements=demo_acknowledgements(app, model, number, decision))

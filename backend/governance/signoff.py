@@ -11,12 +11,23 @@ after the policy's days and the version needs review again.
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db import Database
-from backend.db.tables import ConditionRow, ModelRow, SignOffRow, StageRunRow, UserRow, VersionRow
+from backend.db.tables import (
+    ArtifactRow,
+    ConditionRow,
+    ModelRow,
+    SignOffRow,
+    StageRunRow,
+    UserRow,
+    VersionRow,
+)
 from backend.db.types import utcnow
 from backend.domain import Condition, InboxItem, RoleStatus, SignOff, SignOffStatus, User
 from backend.errors import Conflict, InvalidData, InvalidTransition, NotFound, PermissionDenied
@@ -31,14 +42,29 @@ from backend.governance.signoff_rules import (
     required_roles,
     version_row,
 )
+from backend.registry.artifacts import ArtifactStore
 from backend.registry.stages import MANUAL_STAGE
 from backend.registry.states import State
 
-__all__ = ["SignOffs", "SignOffStatus", "RoleStatus", "InboxItem", "DECISIONS", "STAGE"]
+__all__ = ["SignOffs", "SignOffStatus", "RoleStatus", "InboxItem", "DECISIONS", "STAGE", "fairness_check_key",
+           "failed_fairness_checks"]
 
 DECISIONS = ("approve", "conditions", "reject")
 STAGE = MANUAL_STAGE
 MAX_TEXT = 5000
+
+
+def fairness_check_key(feature: str, metric: str) -> str:
+    """How a failed fairness check is named in an acknowledgement: ``"sex:demographic_parity_ratio"``."""
+    return f"{feature}:{metric}"
+
+
+def failed_fairness_checks(report: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The failed checks of a stored fairness report: ``{"key", "feature", "metric", "label", "reason"}``."""
+    return [{"key": fairness_check_key(f["feature"], c["metric"]), "feature": f["feature"], "metric": c["metric"],
+             "label": c.get("label", c["metric"]), "reason": c.get("reason", "")}
+            for f in (report or {}).get("features", []) or [] for c in f.get("checks", []) or []
+            if c.get("verdict") == "fail"]
 
 
 def _locate(session: Session, model: str, number: int, *, lock: bool = False) -> tuple[ModelRow, VersionRow]:
@@ -83,11 +109,29 @@ def _status(session: Session, model: ModelRow, version: VersionRow) -> SignOffSt
         signoffs=[SignOff(model=model.name, version=version.number, round=j.row.round, username=j.row.username,
                           role=j.row.role, decision=j.row.decision, comment=j.row.comment,
                           evidence=dict(j.row.evidence or {}), created_at=j.row.created_at, valid=j.valid,
-                          void_reason=j.void_reason) for j in judged],
+                          void_reason=j.void_reason, acknowledgements=dict(j.row.acknowledgements or {}))
+                  for j in judged],
         conditions=[_condition(model.name, version.number, c, roles_by_signoff.get(c.signoff_id, "")) for c in conditions],
         evidence=current_evidence(session, version.id),
         requested_at=version.review_requested_at,
     )
+
+
+def _check_acknowledgements(model: str, number: int, failed: list[dict[str, str]],
+                             acknowledgements: dict[str, str]) -> None:
+    """An approval must acknowledge, in writing, every fairness check that failed, and only those."""
+    keys = {f["key"] for f in failed}
+    unknown = sorted(set(acknowledgements) - keys)
+    if unknown:
+        raise InvalidData(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not a failed fairness check "
+                          f"of {model} version {number}"
+                          + (f" (its failed checks: {', '.join(sorted(keys))})." if keys else "; none failed."),
+                          code="acknowledgement_unknown")
+    missing = [f for f in failed if f["key"] not in acknowledgements]
+    if missing:
+        listed = "; ".join(f"{f['label'].lower()} for {f['feature']} ({f['key']})" for f in missing)
+        raise InvalidData(f"Approving {model} version {number} needs a written acknowledgement of each failed "
+                          f"fairness check; still missing: {listed}.", code="acknowledgement_required")
 
 
 def _condition(model: str, number: int, row: ConditionRow, role: str) -> Condition:
@@ -134,8 +178,31 @@ class SignOffs:
     db : Database
     """
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, artifacts: ArtifactStore | None = None,
+                 after_decision: Callable[[str, int, str], None] | None = None):
         self.db = db
+        self.artifacts = artifacts
+        #: called with (model, version, reviewer) once a decision is committed (the app rewrites the model card)
+        self.after_decision = after_decision
+
+    def _failed_checks(self, session: Session, model: str, version: VersionRow) -> list[dict[str, str]]:
+        """The failed checks of the fairness report the decision is bound to (read and verified)."""
+        row = session.execute(select(ArtifactRow).where(ArtifactRow.version_id == version.id,
+                                                        ArtifactRow.kind == "fairness_report")).scalar_one_or_none()
+        if row is None or self.artifacts is None:
+            return []
+        try:
+            report = json.loads(self.artifacts.read_bytes(row.to_domain(model, version.number)))
+        except ValueError:  # not a report of checks (its SHA-256 still binds the decision)
+            return []
+        return failed_fairness_checks(report if isinstance(report, dict) else None)
+
+    def failed_checks(self, model: str, number: int) -> list[dict[str, str]]:
+        """The failed fairness checks an approval of this version must acknowledge, each with its
+        ``key`` (``"feature:metric"``), label and the report's reason."""
+        with self.db.read() as session:
+            _, version = _locate(session, model, number)
+            return self._failed_checks(session, model, version)
 
     def request(self, model: str, number: int, *, actor: str) -> SignOffStatus:
         """Put a validated version in ``awaiting_signoff`` with the roles its policy requires."""
@@ -152,10 +219,21 @@ class SignOffs:
             return _status(session, m, version)
 
     def decide(self, model: str, number: int, *, reviewer: User, role: str, decision: str, comment: str,
-               evidence: dict[str, str], conditions: list[str] | tuple[str, ...] = ()) -> SignOffStatus:
-        """Record one reviewer's decision, bound to the evidence they were shown."""
+               evidence: dict[str, str], conditions: list[str] | tuple[str, ...] = (),
+               acknowledgements: dict[str, str] | None = None) -> SignOffStatus:
+        """Record one reviewer's decision, bound to the evidence they were shown.
+
+        An approval (with or without conditions) of a version whose fairness report has failed
+        checks needs ``acknowledgements``: for each failed check (``"feature:metric"``, see
+        :meth:`failed_checks`) a written justification, stored with the decision.
+        """
         comment = (comment or "").strip()
         conditions = [c.strip() for c in conditions if c and c.strip()]
+        acknowledgements = {str(k): (v or "").strip() for k, v in (acknowledgements or {}).items()}
+        acknowledgements = {k: v for k, v in acknowledgements.items() if v}
+        if acknowledgements and decision not in APPROVING:
+            raise InvalidData("Acknowledging failed fairness checks goes with an approval, not a rejection.",
+                              code="acknowledgement_not_allowed")
         if decision not in DECISIONS:
             raise InvalidData(f"'{decision}' is not a decision; choose one of: {', '.join(DECISIONS)}.")
         if decision == "reject" and not comment:
@@ -165,7 +243,7 @@ class SignOffs:
         if decision != "conditions" and conditions:
             raise InvalidData(f"Conditions go with the decision 'conditions' (approve with conditions), not "
                               f"'{decision}'.", code="conditions_not_allowed")
-        if len(comment) > MAX_TEXT or any(len(c) > MAX_TEXT for c in conditions):
+        if len(comment) > MAX_TEXT or any(len(c) > MAX_TEXT for c in [*conditions, *acknowledgements.values()]):
             raise InvalidData(f"Comments and conditions are limited to {MAX_TEXT} characters.")
         with self.db.write() as session:
             # Locking the version serialises decisions on it: two last approvals at the same
@@ -182,19 +260,23 @@ class SignOffs:
                 raise Conflict("The evidence changed since the packet was opened ("
                                + ", ".join(k.replace("_", " ") for k in changed) + "); reload it and review again.",
                                code="evidence_changed")
+            if decision in APPROVING:
+                _check_acknowledgements(model, number, self._failed_checks(session, model, version),
+                                        acknowledgements)
             evidence_hash = hashlib.sha256(canonical_json(current).encode()).hexdigest()
             earlier = session.execute(select(SignOffRow).where(
                 SignOffRow.version_id == version.id, SignOffRow.round == version.review_round,
                 SignOffRow.username == user.username, SignOffRow.evidence_hash == evidence_hash)).scalar_one_or_none()
             if earlier is not None:
-                if (earlier.decision, earlier.role, earlier.comment) == (decision, role, comment):
+                if (earlier.decision, earlier.role, earlier.comment, dict(earlier.acknowledgements or {})) == \
+                        (decision, role, comment, acknowledgements):
                     return _status(session, m, version)  # the same request sent twice: recorded once
                 raise Conflict(f"{user.username} already decided on {model} version {number} "
                                f"({earlier.decision} as {earlier.role}); decisions cannot be changed.",
                                code="already_decided")
             row = SignOffRow(version_id=version.id, round=version.review_round, username=user.username, role=role,
                              decision=decision, comment=comment, evidence=current, evidence_hash=evidence_hash,
-                             created_at=utcnow())
+                             created_at=utcnow(), acknowledgements=acknowledgements)
             session.add(row)
             session.flush()
             for text in conditions:
@@ -202,7 +284,8 @@ class SignOffs:
                                          created_by=user.username, created_at=utcnow()))
             audit.append(session=session, actor=user.username, action="signoff.decided", model=model, version=number,
                          detail={"role": role, "decision": decision, "comment": comment, "conditions": conditions,
-                                 "evidence": current, "round": version.review_round})
+                                 "evidence": current, "round": version.review_round,
+                                 "acknowledgements": acknowledgements})
             if decision == "reject":
                 _finish_stage(session, version, "failed", f"Rejected by {user.username} ({role}): {comment}")
                 _set_state(session, model, version, State.REJECTED, actor=user.username,
@@ -211,7 +294,10 @@ class SignOffs:
                 _finish_stage(session, version, "passed", "Every required role approved.")
                 _set_state(session, model, version, State.APPROVED, actor=user.username,
                            reason="every required role approved")
-            return _status(session, m, version)
+            result = _status(session, m, version)
+        if self.after_decision is not None:
+            self.after_decision(model, number, user.username)
+        return result
 
     def refresh(self, model: str, number: int, *, actor: str = "greenlight") -> SignOffStatus:
         """Send an approved version back for review when an approval expired or was voided."""

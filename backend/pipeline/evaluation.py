@@ -128,11 +128,14 @@ def compare(interval: dict[str, float], *, higher_is_better: bool) -> str:
     return "better" if high < 0 else "worse" if low > 0 else "no clear difference"
 
 
-def describe_comparison(metric_label: str, verdict: str, interval: dict[str, Any]) -> str:
+def describe_comparison(metric_label: str, verdict: str, interval: dict[str, Any], *,
+                        other: str = "production") -> str:
+    """One sentence on a paired comparison, e.g. "The new version is better than version 1, the
+    previous approved version, on ROC AUC (difference +0.012, 95% interval +0.008 to +0.016)."."""
     diff, low, high = interval["difference"], interval["low"], interval["high"]
     span = f"difference {diff:+.3f}, 95% interval {low:+.3f} to {high:+.3f}"
     if verdict == "better":
-        return f"The new version is better than production on {metric_label} ({span})."
+        return f"The new version is better than {other} on {metric_label} ({span})."
     if verdict == "worse":
-        return f"The new version is worse than production on {metric_label} ({span})."
-    return f"No clear difference from production on {metric_label} ({span}): the gap could be chance."
+        return f"The new version is worse than {other} on {metric_label} ({span})."
+    return f"No clear difference from {other} on {metric_label} ({span}): the gap could be chance."

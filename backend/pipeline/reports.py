@@ -15,15 +15,26 @@ import numpy as np
 import pandas as pd
 
 from backend.domain import ArtifactRef
-from backend.errors import GreenlightError, StageFailed
+from backend.errors import StageFailed
 from backend.governance.policy import DEFAULT_POLICY
 from backend.pipeline.context import RunContext, StageOutcome
-from backend.pipeline.validation import load_version_model
-from backend.reports import explain_model, fairness_report, group_labels, jsonable, store_json
+from backend.pipeline.validation import comparison_scores, load_version_model
+from backend.reports import (
+    Labels,
+    explain_model,
+    fairness_report,
+    fairness_summary,
+    group_labels,
+    jsonable,
+    sensitive_inputs,
+    store_json,
+)
 
-__all__ = ["run_reports"]
+__all__ = ["run_reports", "FAIRNESS_FAIL_PREFIX"]
 
 STAGE = "reports"
+#: The stage's message when fairness checks fail; the command line shows the stage as a warning.
+FAIRNESS_FAIL_PREFIX = "Fairness: fail"
 
 
 def _store_scores(ctx: RunContext, y: np.ndarray, scores: np.ndarray, sensitive: pd.DataFrame,
@@ -42,20 +53,12 @@ def _store_scores(ctx: RunContext, y: np.ndarray, scores: np.ndarray, sensitive:
                                          actor=ctx.actor)
 
 
-def _production(ctx: RunContext) -> tuple[int | None, np.ndarray | None, str | None]:
-    """The production version's scores on the same test rows, or why there are none."""
-    champion = ctx.app.registry.get_alias(ctx.name, "production")
-    if champion is None or champion == ctx.version:
-        return None, None, None
-    ctx.say(STAGE, f"scoring the same test rows with production version {champion}")
-    try:
-        return champion, load_version_model(ctx, champion).score(ctx.data.test.raw), None
-    except GreenlightError as exc:
-        return champion, None, exc.message
-
-
 def _ref(ref: ArtifactRef) -> dict[str, Any]:
     return {"uri": ref.uri, "sha256": ref.sha256, "size_bytes": ref.size_bytes}
+
+
+def _labels(ctx: RunContext, positive_label: str | None) -> Labels:
+    return Labels.from_dict(ctx.spec.labels, target=ctx.spec.data.target, positive_label=positive_label)
 
 
 def run_reports(ctx: RunContext) -> StageOutcome:
@@ -71,16 +74,22 @@ def run_reports(ctx: RunContext) -> StageOutcome:
     present = [c for c in spec.data.sensitive_features if c in data.test.raw.columns]
     sensitive = data.test.raw[present].reset_index(drop=True)
     scores_ref = _store_scores(ctx, y, scores, sensitive, int(policy["min_group_size"]))
+    labels = _labels(ctx, data.positive_label)
 
-    production_version, production_scores, production_error = _production(ctx)
-    ctx.say(STAGE, f"fairness by {', '.join(spec.data.sensitive_features) or 'no sensitive feature'}")
-    fairness = fairness_report(y, scores, sensitive, features=list(spec.data.sensitive_features), task=task,
-                               policy=policy, threshold=model.threshold, positive_label=data.positive_label,
-                               production_scores=production_scores, production_version=production_version,
-                               production_error=production_error)
-    ctx.say(STAGE, "explaining the model's scores with SHAP")
+    comparisons = comparison_scores(ctx, STAGE)
+    features = list(spec.data.sensitive_features)
+    ctx.say(STAGE, f"fairness by {', '.join(features) or 'no sensitive feature'}")
+    fairness = fairness_report(y, scores, sensitive, features=features, task=task, policy=policy,
+                               threshold=model.threshold, positive_label=data.positive_label, labels=labels,
+                               comparisons=comparisons if task == "classification" else ())
+    bands = {f["feature"]: [b["low"] for b in f["bands"][1:]] for f in fairness["features"] if f["kind"] == "banded"}
+    ctx.say(STAGE, "explaining the model's scores with SHAP on a fixed, seeded sample")
     explainability = explain_model(model.estimator, data.test.X, scores, task=task, background=data.train.X,
-                                   threshold=model.threshold, positive_label=data.positive_label)
+                                   threshold=model.threshold, positive_label=data.positive_label, labels=labels,
+                                   bands=bands)
+    ctx.say(STAGE, "looking for sensitive features and close proxies among the inputs")
+    fairness["sensitive_inputs"] = sensitive_inputs(data.test.X, sensitive, features, explainability["global"])
+    fairness["summary"] = fairness_summary(fairness)  # again, now that it knows the sensitive inputs
     for report in (fairness, explainability):
         report.update({"model": ctx.name, "version": ctx.version})
     fairness_ref = store_json(ctx.app, ctx.name, ctx.version, kind="fairness_report", payload=fairness,
@@ -89,15 +98,17 @@ def run_reports(ctx: RunContext) -> StageOutcome:
                              actor=ctx.actor)
 
     checks = [{"feature": f["feature"], "metric": c["metric"], "verdict": c["verdict"], "value": c["value"],
-               "low": c["low"], "high": c["high"], "threshold": c["threshold"]}
+               "low": c["low"], "high": c["high"], "threshold": c["threshold"], "label": c["label"]}
               for f in fairness["features"] for c in f["checks"]]
     additivity = explainability.get("additivity") or {}
     evidence = {
         "fairness": {"verdict": fairness["verdict"], "checks": checks, "not_computed": fairness["not_computed"],
-                     "production_version": production_version, "summary": fairness["summary"],
+                     "comparisons": [{"version": c["version"], "roles": c["roles"], "verdict": c.get("verdict"),
+                                      "error": c.get("error")} for c in fairness["comparisons"]],
+                     "sensitive_inputs": fairness["sensitive_inputs"], "summary": fairness["summary"],
                      "artifact": _ref(fairness_ref)},
         "explainability": {"explainer": explainability["explainer"], "rows_explained": explainability["rows_explained"],
-                           "test_rows": explainability["test_rows"],
+                           "test_rows": explainability["test_rows"], "seed": explainability.get("seed"),
                            "additivity_error": additivity.get("max_abs_error"),
                            "top_features": [d["feature"] for d in explainability["global"][:5]],
                            "not_computed": explainability["not_computed"], "summary": explainability["summary"],
@@ -113,6 +124,7 @@ def run_reports(ctx: RunContext) -> StageOutcome:
         reason = "Failed the fairness policy: " + " ".join(failing)
         return StageOutcome(passed=False, messages=messages, evidence=evidence, reason=reason)
     if failing:
-        messages.append(f"{len(failing)} fairness check{'s' if len(failing) > 1 else ''} failed; the policy leaves "
-                        "the decision to the sign-off reviewers.")
+        messages.insert(0, f"{FAIRNESS_FAIL_PREFIX} on {len(failing)} of {len(checks)} checks; the policy leaves the "
+                           "decision to the sign-off reviewers, who must acknowledge each failed check to approve.")
     return StageOutcome(passed=True, messages=messages, evidence=evidence)
+

@@ -34,6 +34,7 @@ _SECTIONS = {
     "gates": {"min", "max", "not_worse_than_production", "min_group_size", "fairness_blocks"},
     "signoff": {"roles", "expires_days"},
     "canary": {"traffic_percent", "min_requests"},
+    "labels": {"outcome", "subjects", "features", "values"},
 }
 
 
@@ -58,6 +59,8 @@ class ModelSpec:
     #: what the spec itself declares; the registry lays it over the organisation's floor when
     #: it registers a version, and that version's policy is frozen from then on
     declared_policy: dict[str, Any] = field(default_factory=dict)
+    #: display names from ``[labels]``: outcome, subjects, features, values
+    labels: dict[str, Any] = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
@@ -111,6 +114,7 @@ def parse_spec(raw: bytes, path: Path) -> ModelSpec:
         "signoff": _signoff_section(doc.get("signoff", {}), problems),
         "canary": _canary_section(doc.get("canary", {}), problems),
     }
+    labels = _labels_section(doc.get("labels", {}), problems)
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise InvalidSpec(f"{path.name} has {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n{listed}")
@@ -124,6 +128,7 @@ def parse_spec(raw: bytes, path: Path) -> ModelSpec:
         # A preview under the built-in defaults; the registry enforces the organisation's floor.
         policy=merge_policy(spec_policy, risk_tier=model.risk_tier, enforce_floor=False),
         declared_policy=spec_policy,
+        labels=labels,
     )
 
 
@@ -319,4 +324,30 @@ def _canary_section(section: dict[str, Any], problems: list[str]) -> dict[str, A
             problems.append("[canary].min_requests must be a whole number, at least 1")
         else:
             result["min_requests"] = value
+    return result
+
+
+def _labels_section(section: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """Display names: ``outcome`` and ``subjects`` as texts, ``[labels.features]`` as
+    column → name, ``[labels.values.<column>]`` as raw value → name."""
+    result: dict[str, Any] = {}
+    if not isinstance(section, dict):
+        return result
+    for key in ("outcome", "subjects"):
+        if key in section:
+            value = _text(section, "labels", key, problems)
+            if value is not None:
+                result[key] = value
+    features = section.get("features", {})
+    if not isinstance(features, dict) or not all(isinstance(v, str) and v.strip() for v in features.values()):
+        problems.append('[labels.features] must map column names to display names, like marital_status = "Marital status"')
+    elif features:
+        result["features"] = {str(k): v.strip() for k, v in features.items()}
+    values = section.get("values", {})
+    if not isinstance(values, dict) or not all(
+            isinstance(m, dict) and all(isinstance(v, str) and v.strip() for v in m.values()) for m in values.values()):
+        problems.append('[labels.values.<column>] must map raw values to display names, like "Married-civ-spouse" = '
+                        '"Married"')
+    elif values:
+        result["values"] = {str(c): {str(k): v.strip() for k, v in m.items()} for c, m in values.items()}
     return result

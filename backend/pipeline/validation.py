@@ -25,10 +25,19 @@ from backend.pipeline.evaluation import (
 from backend.pipeline.fresh_process import ref_payload, run_in_fresh_process
 from backend.pipeline.gates import evaluate_gates
 from backend.registry.loaded_model import LoadedModel, load_model
+from backend.registry.states import State
 
-__all__ = ["run_test_validation", "load_version_model"]
+__all__ = ["run_test_validation", "load_version_model", "comparison_versions", "comparison_scores",
+           "ROLE_WORDS"]
 
 BOOTSTRAP_RESAMPLES = 1000
+#: States of a version that passed test-environment validation at some point.
+REACHED_VALIDATION = {State.VALIDATED, State.AWAITING_SIGNOFF, State.APPROVED, State.CANARY, State.PRODUCTION,
+                      State.RETIRED, State.REJECTED, State.ROLLED_BACK}
+#: States of a version that reviewers approved at some point.
+WAS_APPROVED = {State.APPROVED, State.CANARY, State.PRODUCTION, State.RETIRED, State.ROLLED_BACK}
+ROLE_WORDS = {"production": "the production version", "previous approved": "the previous approved version",
+              "previous validated": "the previous version that passed validation"}
 
 
 def load_version_model(ctx: RunContext, number: int) -> LoadedModel:
@@ -47,26 +56,71 @@ def _scores_evidence(ctx: RunContext) -> dict[str, Any] | None:
     return {"uri": ref.uri, "sha256": ref.sha256, "rows": ref.meta.get("rows")}
 
 
-def _champion(ctx: RunContext, y: np.ndarray, scores: np.ndarray, messages: list[str]) -> dict[str, Any] | None:
-    champion = ctx.app.registry.get_alias(ctx.name, "production")
-    if champion is None or champion == ctx.version:
-        messages.append("No version is in production yet, so there is nothing to compare with.")
-        return None
+def comparison_versions(ctx: RunContext) -> list[tuple[int, tuple[str, ...]]]:
+    """The versions a new version is compared with: production if there is one, and always the
+    previous approved version, or else the previous version that passed validation.
+
+    Returns ``(number, roles)`` pairs, production first; one version can hold both roles.
+    """
+    registry = ctx.app.registry
+    found: dict[int, list[str]] = {}
+    production = registry.get_alias(ctx.name, "production")
+    if production is not None and production != ctx.version:
+        found[production] = ["production"]
+    approved = validated = None
+    before: int | None = ctx.version
+    while before is not None and approved is None:
+        page = registry.list_versions(ctx.name, limit=100, before=before)
+        for version in page.versions:
+            if approved is None and version.state in WAS_APPROVED:
+                approved = version.number
+            if validated is None and version.state in REACHED_VALIDATION:
+                validated = version.number
+        before = page.next_before
+    if approved is not None:
+        found.setdefault(approved, []).append("previous approved")
+    elif validated is not None:
+        found.setdefault(validated, []).append("previous validated")
+    return [(number, tuple(roles)) for number, roles in found.items()]
+
+
+def comparison_scores(ctx: RunContext, stage: str) -> list[tuple[int, tuple[str, ...], np.ndarray | None, str | None]]:
+    """Each comparison version's scores on this run's test rows (or why it could not score them);
+    computed once per run and shared by the reports and validation stages."""
+    cached = ctx.extra.get("comparison_scores")
+    if cached is not None:
+        return cached
+    out = []
+    for number, roles in comparison_versions(ctx):
+        ctx.say(stage, f"scoring the same test rows with version {number} ({', '.join(roles)})")
+        try:
+            out.append((number, roles, load_version_model(ctx, number).score(ctx.data.test.raw), None))
+        except GreenlightError as exc:
+            out.append((number, roles, None, exc.message))
+    ctx.extra["comparison_scores"] = out
+    return out
+
+
+def _role_text(roles: tuple[str, ...] | list[str]) -> str:
+    return " and ".join(ROLE_WORDS.get(r, r) for r in roles)
+
+
+def _compare_with(ctx: RunContext, y: np.ndarray, scores: np.ndarray, number: int, roles: tuple[str, ...],
+                  other: np.ndarray | None, error: str | None, messages: list[str]) -> dict[str, Any]:
     task = ctx.spec.model.task
-    ctx.say("test_validation", f"scoring the same test rows with production version {champion}")
-    try:
-        champion_scores = load_version_model(ctx, champion).score(ctx.data.test.raw)
-    except GreenlightError as exc:
-        messages.append(f"Could not compare with production version {champion}: {exc.message}")
-        return {"version": champion, "error": exc.message}
-    intervals = paired_bootstrap(task, y, scores, champion_scores, resamples=BOOTSTRAP_RESAMPLES)
+    who = f"version {number} ({_role_text(roles)})"
+    if other is None:
+        messages.append(f"Could not compare with {who}: {error}")
+        return {"version": number, "roles": list(roles), "error": error}
+    intervals = paired_bootstrap(task, y, scores, other, resamples=BOOTSTRAP_RESAMPLES)
     primary = PRIMARY_METRIC[task]
     info = METRICS[primary]
     verdict = compare(intervals[primary], higher_is_better=info.higher_is_better)
-    summary = describe_comparison(info.label, verdict, intervals[primary])
+    summary = describe_comparison(info.label, verdict, intervals[primary], other=who)
     messages.append(summary)
-    return {"version": champion, "metrics": compute_metrics(task, y, champion_scores), "comparison": intervals,
-            "primary_metric": primary, "verdict": verdict, "summary": summary, "resamples": BOOTSTRAP_RESAMPLES}
+    return {"version": number, "roles": list(roles), "metrics": compute_metrics(task, y, other),
+            "comparison": intervals, "primary_metric": primary, "verdict": verdict, "summary": summary,
+            "resamples": BOOTSTRAP_RESAMPLES, "rows": int(len(y))}
 
 
 def _performance(ctx: RunContext) -> dict[str, float]:
@@ -101,7 +155,12 @@ def run_test_validation(ctx: RunContext) -> StageOutcome:
         scores = load_version_model(ctx, ctx.version).score_prepared(ctx.data.test.X)
     ml = compute_metrics(task, y, scores)
     scores_evidence = _scores_evidence(ctx)
-    champion = _champion(ctx, y, scores, messages)
+    comparisons = [_compare_with(ctx, y, scores, number, roles, other, error, messages)
+                   for number, roles, other, error in comparison_scores(ctx, "test_validation")]
+    if not comparisons:
+        messages.append("This is the first version to reach validation, so there is no earlier version to compare "
+                        "with.")
+    champion = next((c for c in comparisons if "production" in c["roles"]), None)
     compute = _performance(ctx)
     measured = {**ml, **{k: v for k, v in compute.items() if k in METRICS}}
 
@@ -117,7 +176,7 @@ def run_test_validation(ctx: RunContext) -> StageOutcome:
                                     metrics={k: float(v) for k, v in measured.items()})
     failed = [g for g in gates if not g["passed"]]
     messages += [f"{'✔' if g['passed'] else '✘'} {g['reason']}" for g in gates]
-    evidence = {"metrics": ml, "compute": compute, "champion": champion, "gates": gates,
+    evidence = {"metrics": ml, "compute": compute, "champion": champion, "comparisons": comparisons, "gates": gates,
                 "test_rows": int(len(y)), "scores": scores_evidence}
     if failed:
         reason = "Failed the policy gate" + ("s" if len(failed) > 1 else "") + ": " + " ".join(g["reason"] for g in failed)

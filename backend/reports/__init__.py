@@ -12,23 +12,30 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backend.reports._card_writer import WrittenModelCard, build_model_card, write_model_card
+from backend.reports._card_render import VERDICT_LABELS
+from backend.reports._card_writer import (
+    WrittenModelCard,
+    build_model_card,
+    refresh_model_card,
+    write_model_card,
+)
 from backend.reports._explain import ROW_CAP, explain_model
 from backend.reports._fairness import FAIL, INSUFFICIENT, PASS, build_groups, fairness_report
-from backend.reports._group_metrics import (
-    CLASSIFICATION_METRICS,
-    REGRESSION_METRICS,
-    classification_group_stats,
-    regression_group_stats,
-)
+from backend.reports._group_metrics import CLASSIFICATION_METRICS, classification_group_stats
 from backend.reports._groups import (
     MISSING_GROUP,
     Band,
     SensitiveGroups,
+    band_edges,
+    band_labels,
     intersect_groups,
     sensitive_groups,
 )
-from backend.reports._model_card import VERDICT_LABELS
+from backend.reports._intervals import exact_interval
+from backend.reports._labels import Labels
+from backend.reports._portfolio import portfolio
+from backend.reports._proxies import PROXY_THRESHOLD, cramers_v, sensitive_inputs
+from backend.reports._regression_metrics import REGRESSION_METRICS, regression_group_stats
 from backend.reports._store import (
     ModelCardFile,
     VersionReports,
@@ -38,7 +45,7 @@ from backend.reports._store import (
     load_test_scores,
     store_json,
 )
-from backend.reports._summaries import explainability_summary, fairness_summary
+from backend.reports._summaries import describe_input, explainability_summary, fairness_summary
 from backend.reports._whatif import ALL_GROUPS, DEFAULT_THRESHOLDS, threshold_whatif
 
 __all__ = [
@@ -72,6 +79,16 @@ __all__ = [
     "FAIL",
     "INSUFFICIENT",
     "ROW_CAP",
+    "Labels",
+    "exact_interval",
+    "band_edges",
+    "band_labels",
+    "sensitive_inputs",
+    "cramers_v",
+    "PROXY_THRESHOLD",
+    "describe_input",
+    "portfolio",
+    "refresh_model_card",
 ]
 
 
@@ -81,7 +98,11 @@ class GroupMetrics:
 
     ``table`` has one row per group (index: the group name) with ``count`` and, for each
     metric (the group's ``share`` of the rows included), its value and the ``<metric>_low`` /
-    ``<metric>_high`` bounds of its 95% interval. ``disparities`` maps a disparity name to ``{"value", "low", "high"}``.
+    ``<metric>_high`` bounds of its 95% interval; for a yes/no model also ``<metric>_k`` and
+    ``<metric>_n``, the counts the rate is made of. ``disparities`` maps a disparity name to
+    ``{"value", "low", "high", "fairlearn"}``: the gap among the groups with at least
+    ``min_group_size`` people (real positives, real negatives) behind each rate, and the gap over
+    every group as fairlearn defines it.
     """
 
     feature: str
@@ -106,7 +127,8 @@ def group_metrics(y_true: np.ndarray, y_pred: np.ndarray, sensitive: pd.Series, 
     resamples, seed : int
         Bootstrap resamples and the seed of their draws.
     min_group_size : int
-        Bands of a numeric feature are merged until each holds this many rows.
+        Bands of a numeric feature are merged until each holds this many rows, and a rate counts
+        in a gap only with this many cases in its denominator.
 
     Returns
     -------
@@ -124,7 +146,7 @@ def group_metrics(y_true: np.ndarray, y_pred: np.ndarray, sensitive: pd.Series, 
     groups = sensitive_groups(sensitive, name, min_group_size=min_group_size)
     if task == "classification":
         stats = classification_group_stats(groups.codes, len(groups.names), np.asarray(y_true), np.asarray(y_pred),
-                                           resamples=resamples, seed=seed)
+                                           resamples=resamples, seed=seed, min_group_size=min_group_size)
         metrics = CLASSIFICATION_METRICS
     else:
         stats = regression_group_stats(groups.codes, len(groups.names), np.asarray(y_true), np.asarray(y_pred),
@@ -135,8 +157,12 @@ def group_metrics(y_true: np.ndarray, y_pred: np.ndarray, sensitive: pd.Series, 
         columns[metric] = stats.metrics[metric]
         columns[f"{metric}_low"] = stats.low[metric]
         columns[f"{metric}_high"] = stats.high[metric]
+        if metric in stats.numerators:
+            columns[f"{metric}_k"] = stats.numerators[metric]
+            columns[f"{metric}_n"] = stats.denominators[metric]
     table = pd.DataFrame(columns, index=pd.Index(groups.names, name=name))
-    disparities = {k: {"value": v[0], "low": v[1], "high": v[2]} for k, v in stats.disparities.items()}
+    disparities = {k: {"value": v[0], "low": v[1], "high": v[2], "fairlearn": stats.fairlearn.get(k)}
+                   for k, v in stats.disparities.items()}
     return GroupMetrics(feature=name, table=table, disparities=disparities, resamples=stats.resamples)
 
 

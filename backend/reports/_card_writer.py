@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from backend.domain import ArtifactRef
-from backend.reports._model_card import model_card_sections, render_html, render_markdown
+from backend.reports._card_render import render_html, render_markdown
+from backend.reports._model_card import model_card_sections
 from backend.reports._store import CARD_KINDS, load_reports, store_bytes
 
 if TYPE_CHECKING:
     from backend.app import App
 
-__all__ = ["write_model_card", "WrittenModelCard", "build_model_card"]
+__all__ = ["write_model_card", "WrittenModelCard", "build_model_card", "refresh_model_card"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ def build_model_card(app: App, model: str, version: int, *, generated: datetime 
     title, sections = model_card_sections(
         model=app.registry.get_model(model), version=app.registry.get_version(model, version),
         stages=app.registry.list_stage_runs(model, version), artifacts=app.registry.list_artifacts(model, version),
-        fairness=reports.fairness, explainability=reports.explainability)
+        fairness=reports.fairness, explainability=reports.explainability,
+        signoffs=app.signoffs.status(model, version))
     return render_markdown(title, sections, generated=generated), render_html(title, sections, generated=generated)
 
 
@@ -39,8 +41,24 @@ def write_model_card(app: App, model: str, version: int, *, actor: str) -> Writt
     Returns the two artifact references, whose SHA-256 the portal shows beside the download.
     """
     markdown, page = build_model_card(app, model, version)
-    md_ref = store_bytes(app, model, version, kind=CARD_KINDS["markdown"], data=markdown.encode("utf-8"),
-                         meta={"format": "markdown"}, actor=actor)
-    html_ref = store_bytes(app, model, version, kind=CARD_KINDS["html"], data=page.encode("utf-8"),
-                           meta={"format": "html"}, actor=actor)
-    return WrittenModelCard(markdown=md_ref, html=html_ref)
+    existing = {ref.kind for ref in app.registry.list_artifacts(model, version)}
+    refs = {}
+    for fmt, text in (("markdown", markdown), ("html", page)):
+        kind = CARD_KINDS[fmt]
+        if kind in existing:  # a decision since: the card now says so (the card is not signed evidence)
+            blob = app.artifacts.put_bytes(text.encode("utf-8"))
+            refs[fmt] = app.registry.replace_artifact(model, version, kind=kind, uri=blob.uri, sha256=blob.sha256,
+                                                      size_bytes=blob.size_bytes, meta={"format": fmt}, actor=actor,
+                                                      reason="the model card records a sign-off decision")
+        else:
+            refs[fmt] = store_bytes(app, model, version, kind=kind, data=text.encode("utf-8"), meta={"format": fmt},
+                                    actor=actor)
+    return WrittenModelCard(markdown=refs["markdown"], html=refs["html"])
+
+
+def refresh_model_card(app: App, model: str, version: int, *, actor: str) -> WrittenModelCard | None:
+    """Rewrite a version's model card after a sign-off decision (its state, decisions and
+    acknowledgements); None when the version has no card to refresh."""
+    if not any(ref.kind == CARD_KINDS["html"] for ref in app.registry.list_artifacts(model, version)):
+        return None
+    return write_model_card(app, model, version, actor=actor)

@@ -16,19 +16,26 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from backend.reports._folding import column_owners, folding_matrix
-from backend.reports._groups import assign_bands, band_edges, format_number
+from backend.reports._groups import (
+    assign_bands,
+    band_edges,
+    band_labels,
+    format_number,
+    whole_numbers,
+)
+from backend.reports._labels import Labels
 from backend.reports._shap_values import UnsupportedModel, compute_shap
 from backend.reports._summaries import explainability_summary
 
-__all__ = ["explain_model", "ROW_CAP", "TIME_BUDGET_S"]
+__all__ = ["explain_model", "ROW_CAP"]
 
+#: At most this many test rows are explained: a fixed, seeded sample (fewer for costly models).
 ROW_CAP = 2000
-TIME_BUDGET_S = 15.0
 CASES_PER_KIND = 2
 TOP_EFFECTS = 6
 CASE_FEATURES = 8
 EFFECT_POINTS = 200
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _split(estimator: Any) -> tuple[Any, Any]:
@@ -37,18 +44,30 @@ def _split(estimator: Any) -> tuple[Any, Any]:
     return None, estimator
 
 
-def _pick_cases(scores: np.ndarray, threshold: float, task: str) -> list[tuple[str, int]]:
-    """Rows to explain one by one: the clearest yes, the clearest no, and the closest calls."""
+def _pick_cases(scores: np.ndarray, threshold: float, task: str, X: pd.DataFrame | None = None) -> list[tuple[str, int]]:
+    """Rows to explain one by one: the clearest yes, the clearest no, and the closest calls.
+
+    Two rows with identical inputs are one case, not two: the second is skipped.
+    """
     order = np.argsort(scores, kind="stable")
     k = min(CASES_PER_KIND, max(len(scores) // 3, 1))
     chosen: list[tuple[str, int]] = []
     taken: set[int] = set()
+    seen: set[int] = set()
+    fingerprints = (pd.util.hash_pandas_object(X.reset_index(drop=True), index=False).to_numpy()
+                    if X is not None and len(X) == len(scores) else None)
 
     def add(kind: str, rows) -> None:
         for row in rows:
-            if int(row) not in taken and sum(1 for c in chosen if c[0] == kind) < k:
-                chosen.append((kind, int(row)))
-                taken.add(int(row))
+            if sum(1 for c in chosen if c[0] == kind) >= k:
+                return
+            row = int(row)
+            fingerprint = int(fingerprints[row]) if fingerprints is not None else row
+            if row in taken or fingerprint in seen:
+                continue
+            chosen.append((kind, row))
+            taken.add(row)
+            seen.add(fingerprint)
 
     middle = threshold if task == "classification" else float(np.median(scores))
     add("clearly_positive", order[::-1])
@@ -107,7 +126,7 @@ def _case(kind: str, row: int, folded: np.ndarray, features: list[str], X: pd.Da
             "output_value": base + float(folded.sum()), "contributions": contributions, "other": other}
 
 
-def _effect(name: str, effects: np.ndarray, values: pd.Series | None) -> dict[str, Any]:
+def _effect(name: str, effects: np.ndarray, values: pd.Series | None, edges: list[float] | None = None) -> dict[str, Any]:
     if values is None:
         return {"feature": name, "kind": "combined", "by_value": [], "points": [], "correlation": None}
     rng = np.random.default_rng(0)
@@ -122,15 +141,15 @@ def _effect(name: str, effects: np.ndarray, values: pd.Series | None) -> dict[st
             correlation = float(np.corrcoef(numbers[finite], effects[finite])[0, 1])
         by_value = []
         if finite.any():
-            edges = band_edges(numbers[finite], min_group_size=max(10, len(numbers) // 20))
+            # The same bands, named the same way, as the fairness report (its edges when it banded
+            # this feature too).
+            if edges is None:
+                edges = band_edges(numbers[finite], min_group_size=max(10, len(numbers) // 20))
             bands = assign_bands(numbers[finite], edges)
-            labels = ([f"under {format_number(edges[0])}"] if edges else ["all values"]) + [
-                f"{format_number(lo)} to under {format_number(hi)}" for lo, hi in zip(edges, edges[1:], strict=False)
-            ] + ([f"{format_number(edges[-1])} and over"] if edges else [])
-            for b, label in enumerate(labels):
+            for b, band in enumerate(band_labels(edges, whole=whole_numbers(numbers[finite]))):
                 mask = bands == b
                 if mask.any():
-                    by_value.append({"value": label, "count": int(mask.sum()),
+                    by_value.append({"value": band.label, "count": int(mask.sum()),
                                      "mean_effect": float(effects[finite][mask].mean())})
         points = [[None if not np.isfinite(numbers[i]) else float(numbers[i]), float(effects[i])] for i in pick]
         return {"feature": name, "kind": "number", "by_value": by_value, "points": points, "correlation": correlation}
@@ -156,10 +175,12 @@ def _output_units(final: Any, matrix: np.ndarray, explained: np.ndarray, task: s
     return units, np.abs(output - explained)
 
 
-def _empty(task: str, test_rows: int, row_cap: int, not_computed: list[dict[str, str]]) -> dict[str, Any]:
+def _empty(task: str, test_rows: int, row_cap: int, not_computed: list[dict[str, str]], seed: int,
+           labels: Labels) -> dict[str, Any]:
     return {"kind": "explainability_report", "schema_version": SCHEMA_VERSION, "task": task, "explainer": None,
             "explainer_reason": None, "units": None, "base_value": None, "base_score": None,
             "test_rows": test_rows, "rows_explained": 0, "row_cap": row_cap, "sampled": False, "notes": [],
+            "seed": seed, "labels": labels.to_dict(),
             "additivity": None, "features": [], "folding": {}, "global": [], "effects": [], "cases": [],
             "not_computed": not_computed}
 
@@ -183,7 +204,8 @@ def _matrix(preprocess: Any, final: Any, rows: pd.DataFrame) -> np.ndarray:
 
 def explain_model(estimator: Any, X: pd.DataFrame, scores: np.ndarray, *, task: str = "classification",
                   background: pd.DataFrame | None = None, threshold: float = 0.5, positive_label: str | None = None,
-                  row_cap: int = ROW_CAP, time_budget_s: float = TIME_BUDGET_S, seed: int = 0) -> dict[str, Any]:
+                  row_cap: int = ROW_CAP, seed: int = 0, labels: Labels | None = None,
+                  bands: dict[str, list[float]] | None = None) -> dict[str, Any]:
     """The explainability report of a fitted model on its test rows, as a JSON-ready dict.
 
     Parameters
@@ -202,11 +224,14 @@ def explain_model(estimator: Any, X: pd.DataFrame, scores: np.ndarray, *, task: 
     positive_label : str, optional
         What a positive outcome is called, for the case titles.
     row_cap : int
-        At most this many rows are explained; beyond it a random sample is taken and said so.
-    time_budget_s : float
-        Seconds after which no more sampled rows are explained (at least 100 always are).
+        At most this many rows are explained: a fixed sample drawn with ``seed`` (fewer for a
+        model whose rows are costly to explain, set by the model's size, never by the clock).
     seed : int
-        Seed of the sample.
+        Seed of the sample: the same model and data always give the same report.
+    labels : Labels, optional
+        Display names, stored with the report for the pages and the model card.
+    bands : dict, optional
+        Feature → band edges the fairness report used, so both reports band a number alike.
 
     Returns
     -------
@@ -219,21 +244,23 @@ def explain_model(estimator: Any, X: pd.DataFrame, scores: np.ndarray, *, task: 
     X = X.reset_index(drop=True)
     scores = np.asarray(scores, dtype=np.float64)
     n = len(X)
+    labels = labels or Labels(positive_label=positive_label)
     not_computed: list[dict[str, str]] = []
-    report = _empty(task, n, row_cap, not_computed)
+    report = _empty(task, n, row_cap, not_computed, seed, labels)
     preprocess, final = _split(estimator)
     rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(n, row_cap, replace=False)) if n > row_cap else np.arange(n)
-    cases = _pick_cases(scores, threshold, task)
+    cases = _pick_cases(scores, threshold, task, X)
     case_rows = [row for _, row in cases]
-    rows = np.array(case_rows + [r for r in sample if r not in set(case_rows)], dtype=np.int64)
+    # A seeded random order of the test rows: its first k are the sample, whatever k the explainer
+    # affords. The single cases come first; one of them may be in the sample too (explained twice).
+    order = rng.permutation(n)[:row_cap].astype(np.int64)
+    rows = np.concatenate([np.asarray(case_rows, dtype=np.int64), order])
     try:
         matrix = _matrix(preprocess, final, X.iloc[rows])
         reference = background if background is not None and len(background) else X
         reference = reference.iloc[np.sort(rng.choice(len(reference), min(len(reference), 5000), replace=False))]
         background_matrix = _matrix(preprocess, final, reference)
-        shap = compute_shap(final, matrix, background_matrix, task=task, must=len(case_rows),
-                            budget_s=time_budget_s)
+        shap = compute_shap(final, matrix, background_matrix, task=task, must=len(case_rows))
     except UnsupportedModel as exc:
         not_computed.append({"item": "explanations", "reason": str(exc)})
         report["summary"] = explainability_summary(report)
@@ -243,6 +270,7 @@ def explain_model(estimator: Any, X: pd.DataFrame, scores: np.ndarray, *, task: 
                                                                f"the test rows: {type(exc).__name__}: {exc}"})
         report["summary"] = explainability_summary(report)
         return report
+    must = len(case_rows)
     explained_rows = rows[:shap.rows]
     matrix = matrix[:shap.rows]
     units, errors = _output_units(final, matrix, shap.base_value + shap.values.sum(axis=1), task)
@@ -255,8 +283,8 @@ def explain_model(estimator: Any, X: pd.DataFrame, scores: np.ndarray, *, task: 
                                "effects are shown per transformed column.")
     features, fold = folding_matrix(owners)
     folded = shap.values @ fold
-    in_sample = np.isin(explained_rows, sample)
-    global_values = folded[in_sample] if in_sample.any() else folded
+    global_values = folded[must:] if shap.rows > must else folded
+    sample_rows = explained_rows[must:]
     importance = np.abs(global_values).mean(axis=0)
     total = float(importance.sum()) or 1.0
     ranking = np.argsort(-importance, kind="stable")
@@ -265,7 +293,7 @@ def explain_model(estimator: Any, X: pd.DataFrame, scores: np.ndarray, *, task: 
         "explainer": shap.explainer, "explainer_reason": shap.reason, "units": units,
         "base_value": shap.base_value,
         "base_score": _sigmoid(shap.base_value) if units == "log-odds" else shap.base_value,
-        "rows_explained": int(in_sample.sum()), "sampled": bool(n > int(in_sample.sum())),
+        "rows_explained": int(len(sample_rows)), "sampled": bool(n > len(sample_rows)),
         "seconds": round(shap.seconds, 3), "notes": report["notes"] + shap.notes,
         "additivity": {"max_abs_error": float(errors.max()), "mean_abs_error": float(errors.mean()),
                        "units": units, "ok": bool(errors.max() <= 1e-6 * max(1.0, float(np.abs(shap.values).max())))},
@@ -276,25 +304,20 @@ def explain_model(estimator: Any, X: pd.DataFrame, scores: np.ndarray, *, task: 
                     "spread": dict(zip(("p5", "p25", "p50", "p75", "p95"), map(float, spread[:, j]), strict=True))}
                    for j in ranking],
     })
-    if shap.per_row_s is not None:
-        report["notes"].insert(0, f"Explaining all {len(sample):,} sampled rows would take about "
-                                  f"{shap.per_row_s * len(rows):.0f} s ({shap.per_row_s * 1000:.0f} ms a row), past "
-                                  f"the {time_budget_s:.0f} s budget, so {report['rows_explained']:,} of them were "
-                                  "explained.")
-    if n > row_cap:
-        report["notes"].insert(0, f"The test set has {n:,} rows, more than the cap of {row_cap:,}: a random sample "
-                                  f"of {row_cap:,} was taken (seed {seed}).")
+    if n > len(sample_rows):
+        report["notes"].insert(0, f"The test set has {n:,} rows; a fixed random sample of {len(sample_rows):,} of them "
+                                  f"(seed {seed}) was explained, so the same model always gets the same report.")
     names_out = getattr(preprocess, "get_feature_names_out", None)
     if names_out is not None:
         try:
-            labels = list(map(str, names_out()))
-            report["folding"] = {k: [labels[int(i)] for i in v] for k, v in report["folding"].items()}
+            names = list(map(str, names_out()))
+            report["folding"] = {k: [names[int(i)] for i in v] for k, v in report["folding"].items()}
         except Exception:  # names are a courtesy; the folding itself does not depend on them
             pass
-    explained_X = X.iloc[explained_rows].reset_index(drop=True)
+    sample_X = X.iloc[sample_rows].reset_index(drop=True)
     report["effects"] = [
-        _effect(features[j], global_values[:, j],
-                explained_X.loc[in_sample, features[j]].reset_index(drop=True) if features[j] in X.columns else None)
+        _effect(features[j], global_values[:, j], sample_X[features[j]] if features[j] in X.columns else None,
+                (bands or {}).get(features[j]))
         for j in ranking[:TOP_EFFECTS]]
     report["cases"] = [_case(kind, row, folded[i], features, X, scores[row], shap.base_value, units, task,
                              positive_label)

@@ -15,16 +15,17 @@ import numpy as np
 import pandas as pd
 
 from backend.errors import InvalidData
+from backend.reports._labels import INTERSECTION_SEPARATOR, MISSING_GROUP
 
 __all__ = ["Band", "SensitiveGroups", "sensitive_groups", "intersect_groups", "MISSING_GROUP", "band_edges",
-           "assign_bands", "format_number"]
+           "assign_bands", "format_number", "band_labels", "whole_numbers"]
 
-MISSING_GROUP = "(missing)"
 #: A numeric column with at most this many distinct values keeps one group per value.
 MAX_VALUES_AS_CATEGORIES = 12
 #: Bands aimed for before small ones are merged.
 TARGET_BANDS = 5
-INTERSECTION_SEPARATOR = " · "
+#: An edge may move this far (as a share of people) from its quantile to be a round number.
+QUANTILE_WINDOW = 0.05
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,23 @@ def format_number(value: float) -> str:
     return f"{value:,.4g}"
 
 
-def _nice_step(span: float) -> float:
-    """A round rounding step (1, 2, 5 × a power of ten) near ``span``."""
-    if not span > 0 or not math.isfinite(span):
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(span))
-    return min((m * magnitude for m in (1, 2, 5, 10)), key=lambda s: abs(math.log(s / span)))
+def _roundest(low: float, high: float, near: float, *, whole: bool) -> float:
+    """The roundest number in ``[low, high]`` (a multiple of 1, 2 or 5 × a power of ten, the
+    coarsest first), the one nearest ``near`` when several are as round."""
+    if not high > low:
+        return float(low)
+    top = max(abs(low), abs(high))
+    exponent = math.floor(math.log10(top)) + 1 if top > 0 else 0
+    while True:
+        for mantissa in (10, 5, 2):
+            step = mantissa * 10.0 ** (exponent - 1)
+            if whole and step < 1:
+                return float(round(near))
+            first, last = math.ceil(low / step), math.floor(high / step)
+            if first <= last:
+                best = min(range(first, last + 1), key=lambda m: abs(m * step - near))
+                return float(round(best * step, 12))
+        exponent -= 1
 
 
 def assign_bands(values: np.ndarray, edges: list[float]) -> np.ndarray:
@@ -78,13 +90,24 @@ def assign_bands(values: np.ndarray, edges: list[float]) -> np.ndarray:
 
 
 def band_edges(values: np.ndarray, *, min_group_size: int = 30, bands: int = TARGET_BANDS) -> list[float]:
-    """Round cut points near the quantiles, with bands smaller than ``min_group_size`` merged."""
+    """Round cut points at the quantiles, so each band holds about the same share of people.
+
+    Each edge is the roundest number within five percentiles of its quantile (so a skewed income
+    is cut at 20,000, 35,000, 50,000 and 80,000 rather than at one round 100,000), and bands
+    smaller than ``min_group_size`` are merged into a neighbour.
+    """
     values = values[np.isfinite(values)]
     low, high = float(values.min()), float(values.max())
-    step = _nice_step((high - low) / (3 * bands))
-    quantiles = np.quantile(values, np.linspace(0, 1, bands + 1)[1:-1])
-    edges = sorted({round(q / step) * step for q in quantiles})
+    whole = bool(np.all(np.mod(values, 1) == 0))
+    shares = np.linspace(0, 1, bands + 1)[1:-1]
+    window = min(QUANTILE_WINDOW, 0.5 / bands)
+    cuts = np.quantile(values, np.r_[shares - window, shares, shares + window]).reshape(3, -1)
+    edges = sorted({_roundest(lo, hi, q, whole=whole) for lo, q, hi in cuts.T})
     edges = [float(e) for e in edges if low < e <= high]
+    if not edges and high > low:
+        # Most values equal the smallest (a capital gain of 0, say): cut just above them.
+        above = float(values[values > low].min())
+        edges = [_roundest(np.nextafter(low, high) if not whole else low + 1, above, above, whole=whole)]
     while edges:
         counts = np.bincount(assign_bands(values, edges), minlength=len(edges) + 1)
         smallest = int(np.argmin(counts))
@@ -101,18 +124,26 @@ def band_edges(values: np.ndarray, *, min_group_size: int = 30, bands: int = TAR
     return edges
 
 
-def _band_labels(edges: list[float], integers: bool) -> list[Band]:
+def band_labels(edges: list[float], *, whole: bool) -> list[Band]:
+    """Readable bands for ``edges``: "under 25", "25–34", "35 and over" for whole numbers, "2.5 to
+    under 5" otherwise. The fairness and the explainability reports both name bands this way."""
     if not edges:
         return [Band("all values", None, None)]
     out = [Band(f"under {format_number(edges[0])}", None, edges[0])]
     for lo, hi in zip(edges, edges[1:], strict=False):
-        if integers and float(lo).is_integer() and float(hi).is_integer():
+        if whole and float(lo).is_integer() and float(hi).is_integer():
             label = f"{format_number(lo)}–{format_number(hi - 1)}" if hi - lo > 1 else format_number(lo)
         else:
             label = f"{format_number(lo)} to under {format_number(hi)}"
         out.append(Band(label, lo, hi))
     out.append(Band(f"{format_number(edges[-1])} and over", edges[-1], None))
     return out
+
+
+def whole_numbers(values: np.ndarray) -> bool:
+    """Whether every finite value is a whole number (ages, counts), for how bands are named."""
+    finite = values[np.isfinite(values)]
+    return bool(np.all(np.mod(finite, 1) == 0))
 
 
 def _value_name(value: object) -> str:
@@ -154,7 +185,7 @@ def sensitive_groups(values: pd.Series, feature: str, *, min_group_size: int = 3
     if numeric and present.nunique() > MAX_VALUES_AS_CATEGORIES:
         numbers = present.to_numpy(np.float64)
         edges = band_edges(numbers, min_group_size=min_group_size)
-        bands = _band_labels(edges, integers=bool(np.all(np.mod(numbers, 1) == 0)))
+        bands = band_labels(edges, whole=whole_numbers(numbers))
         codes = np.zeros(len(series), dtype=np.int64)
         codes[~missing] = assign_bands(numbers, edges)
         names = [b.label for b in bands]

@@ -6,8 +6,8 @@
 - Linear models: ``shap.LinearExplainer`` with the training mean as the reference point.
 - Anything else: a permutation explainer against a small background sample.
 
-Explaining stops growing past a time budget: a forest of deep trees can take 50 ms a row,
-and the report states how many rows were explained and why.
+The rows explained are a fixed, seeded sample chosen by the caller: how many never depends on
+the machine's speed, so the same model always gets the same report.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ShapResult", "compute_shap", "model_family", "UnsupportedModel"]
+__all__ = ["ShapResult", "compute_shap", "model_family", "UnsupportedModel", "tree_work_per_row", "TREE_WORK"]
 
 TREE_MODELS = {
     "DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor",
@@ -30,9 +30,12 @@ TREE_MODELS = {
     "CatBoostClassifier", "CatBoostRegressor",
 }
 PERMUTATION_BACKGROUND_ROWS = 50
-PILOT_ROWS = 20
-#: Explain at least this many rows even when the budget is spent, or the importance is noise.
-MIN_ROWS = 100
+#: Rows the permutation explainer explains (each costs a few thousand model calls).
+PERMUTATION_ROWS = 200
+#: Tree models: rows × Σ over trees of nodes × depth² stays under this, so a forest of deep trees
+#: explains fewer rows than a small boosted model. It depends on the model alone, never on the clock.
+TREE_WORK = 6e9
+MIN_TREE_ROWS = 100
 
 
 class UnsupportedModel(Exception):
@@ -45,10 +48,9 @@ class ShapResult:
     base_value: float
     explainer: str
     reason: str
-    rows: int  # how many of the given rows were explained (the first ``rows``)
+    rows: int
     seconds: float
     notes: list[str]
-    per_row_s: float | None = None  # set when the time budget cut the explaining short
 
 
 def model_family(final: Any) -> str:
@@ -72,19 +74,40 @@ def _positive_output(values: Any, base: Any) -> tuple[np.ndarray, float]:
     return values, float(base[-1] if len(base) > 1 else base[0])
 
 
-def _tree(final: Any, background: np.ndarray, task: str) -> tuple[Callable[[np.ndarray], tuple], str]:
+def tree_work_per_row(explainer: Any) -> float:
+    """TreeSHAP's cost of one row, in units of nodes × depth² summed over the trees."""
+    trees = getattr(explainer.model, "trees", None) or []
+    return float(sum(len(t.children_left) * max(int(t.max_depth), 1) ** 2 for t in trees)) or 1.0
+
+
+Builder = tuple[Callable[[np.ndarray], tuple], str, Callable[[int], tuple[int, str | None]]]
+
+
+def _tree(final: Any, background: np.ndarray, task: str) -> Builder:
     import shap
 
     explainer = shap.TreeExplainer(final)
+    work = tree_work_per_row(explainer)
 
     def explain(rows: np.ndarray):
         return _positive_output(explainer.shap_values(rows, check_additivity=False), explainer.expected_value)
 
+    def rows_for(cap: int) -> tuple[int, str | None]:
+        affordable = max(MIN_TREE_ROWS, int(TREE_WORK // work))
+        if affordable >= cap:
+            return cap, None
+        trees = getattr(explainer.model, "trees", None) or []
+        return affordable, (f"This model has {len(trees):,} trees with {sum(len(t.children_left) for t in trees):,} "
+                            f"nodes, up to {max((int(t.max_depth) for t in trees), default=0)} deep: explaining one row "
+                            f"costs {work / 1e6:,.0f} million node visits, so a fixed sample of {affordable:,} rows is "
+                            "explained (set by the model's size, never by the clock, so the report is the same on "
+                            "every machine).")
+
     return explain, (f"{type(final).__name__} is a tree model: exact TreeSHAP on its own tree paths, with no "
-                     "background set")
+                     "background set"), rows_for
 
 
-def _linear(final: Any, background: np.ndarray, task: str) -> tuple[Callable[[np.ndarray], tuple], str]:
+def _linear(final: Any, background: np.ndarray, task: str) -> Builder:
     import shap
 
     # Only the mean matters for a linear model's SHAP values; the full training mean is exact.
@@ -94,10 +117,10 @@ def _linear(final: Any, background: np.ndarray, task: str) -> tuple[Callable[[np
         return _positive_output(explainer.shap_values(rows), explainer.expected_value)
 
     return explain, (f"{type(final).__name__} is a linear model: exact linear SHAP values, measured from the "
-                     "training data's average")
+                     "training data's average"), lambda cap: (cap, None)
 
 
-def _permutation(final: Any, background: np.ndarray, task: str) -> tuple[Callable[[np.ndarray], tuple], str]:
+def _permutation(final: Any, background: np.ndarray, task: str) -> Builder:
     import shap
 
     if task == "classification":
@@ -116,40 +139,24 @@ def _permutation(final: Any, background: np.ndarray, task: str) -> tuple[Callabl
         result = explainer(rows, max_evals=max(evaluations, 2 * rows.shape[1] + 1), silent=True)
         return _positive_output(result.values, np.ravel(result.base_values)[:1])
 
+    def rows_for(cap: int) -> tuple[int, str | None]:
+        if cap <= PERMUTATION_ROWS:
+            return cap, None
+        return PERMUTATION_ROWS, (f"The permutation explainer calls the model thousands of times a row, so a fixed "
+                                  f"sample of {PERMUTATION_ROWS} rows is explained.")
+
     return explain, (f"no fast exact method exists for {type(final).__name__}: a permutation explainer against "
-                     f"{len(chosen)} background rows from the training data")
+                     f"{len(chosen)} background rows from the training data"), rows_for
 
 
 _EXPLAINERS = {"tree": ("TreeExplainer", _tree), "linear": ("LinearExplainer", _linear),
                "other": ("PermutationExplainer", _permutation)}
 
 
-def _budgeted(explain: Callable, rows: np.ndarray, must: int, budget_s: float) -> tuple:
-    """Explain the first ``must`` rows and a pilot, then as many more as the budget allows.
-
-    Returns the values, the base value, the seconds spent and, when the budget cut the work
-    short, the measured seconds per row (else None).
-    """
-    started = time.perf_counter()
-    first = min(len(rows), max(must + PILOT_ROWS, 1))
-    values, base = explain(rows[:first])
-    spent = time.perf_counter() - started
-    rest, cut = len(rows) - first, None
-    if rest > 0:
-        per_row = spent / first
-        affordable = int(max(budget_s - spent, 0) / per_row) if per_row > 0 else rest
-        more = min(rest, max(affordable, MIN_ROWS - first))
-        if more < rest:
-            cut = per_row
-        if more > 0:
-            extra, _ = explain(rows[first:first + more])
-            values = np.vstack([values, extra])
-    return values, base, time.perf_counter() - started, cut
-
-
-def compute_shap(final: Any, matrix: np.ndarray, background: np.ndarray, *, task: str, must: int,
-                 budget_s: float) -> ShapResult:
-    """SHAP values of ``final`` on ``matrix`` (the first ``must`` rows always explained).
+def compute_shap(final: Any, matrix: np.ndarray, background: np.ndarray, *, task: str, must: int = 0) -> ShapResult:
+    """SHAP values of ``final`` on the first rows of ``matrix``: the first ``must`` (the single
+    cases) and then as many of the rest as the explainer's fixed sample size allows. The rows
+    are in a seeded random order, so the first ``k`` are a seeded random sample.
 
     Falls back to the permutation explainer when the family's own explainer fails; raises
     :class:`UnsupportedModel` when that fails too.
@@ -164,14 +171,19 @@ def compute_shap(final: Any, matrix: np.ndarray, background: np.ndarray, *, task
             with warnings.catch_warnings():
                 # Unknown categories at transform time and SHAP's own chatter are not news here.
                 warnings.simplefilter("ignore")
-                explain, reason = build(final, background, task)
-                values, base, seconds, per_row = _budgeted(explain, matrix, must, budget_s)
+                started = time.perf_counter()
+                explain, reason, rows_for = build(final, background, task)
+                sample, note = rows_for(len(matrix) - must)
+                values, base = explain(matrix[:must + sample])
+                seconds = time.perf_counter() - started
         except Exception as exc:  # SHAP raises many types for a model it cannot handle
             failures.append(f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
             continue
         if failures:
             notes.append("The fast explainer failed (" + "; ".join(failures) + "), so a permutation explainer "
                          "was used instead.")
+        if note:
+            notes.append(note)
         return ShapResult(values=values, base_value=base, explainer=name, reason=reason, rows=len(values),
-                          seconds=seconds, notes=notes, per_row_s=per_row)
+                          seconds=seconds, notes=notes)
     raise UnsupportedModel(f"No explainer supports {type(final).__name__}: " + "; ".join(failures))

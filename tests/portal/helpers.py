@@ -48,7 +48,8 @@ def open_page(page: str | None = None, *, user: str | None = "vic", **query: str
 
 
 def tables(at: AppTest) -> list:
-    return [d.value for d in at.dataframe]
+    """Every table on the page, data grids and static tables alike."""
+    return [d.value for d in at.dataframe] + [t.value for t in at.table]
 
 
 def table_with(at: AppTest, column: str, *, every: bool = False):

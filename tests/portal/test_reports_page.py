@@ -23,7 +23,7 @@ from backend.reports import (
     load_test_scores,
     threshold_whatif,
 )
-from portal.report_tables import check_reason, percent
+from portal.report_tables import check_reason, percent, report_labels
 from portal.wording import state_label
 from tests.factories import (
     LOGISTIC_FACTORY,
@@ -37,8 +37,8 @@ from tests.portal.helpers import open_page, point_portal_at, table_with, visible
 
 REPORTS = "../pages/reports.py"
 SECTIONS = ["Fairness verdict", "In short", "How each group is treated", "What if the decision threshold moved?",
-            "Compared with the production version", "What drives the model", "Single cases, explained",
-            "What could not be computed, and how sure the reports are", "Model card"]
+            "Compared with earlier versions", "What drives the model", "Single cases, explained",
+            "What could not be computed, and how sure the reports are", "Model card", "Glossary"]
 
 
 def _with_app(settings: Settings, read):
@@ -93,6 +93,9 @@ def test_the_page_runs_for_every_demo_version(demo):
             assert "has no" in text and "reports" in text, where
         # Red boxes carry a fairness "fail" verdict, never a page error.
         assert all(e.value.startswith("**Fail.**") for e in at.error), (where, [e.value for e in at.error])
+        # A failed fairness check is never next to the word "passed".
+        if reports.fairness and reports.fairness["verdict"] == "fail":
+            assert not re.search(r"\bpassed\b", "\n".join(e.value for e in at.error), re.I), where
 
 
 def test_without_a_version_the_latest_one_with_reports_is_shown(demo):
@@ -120,15 +123,24 @@ def test_fairness_verdicts_come_first_with_their_reasons(demo):
     total = sum(len(f["checks"]) for f in fairness["features"])
     assert headline.startswith(f"**Fail.** Fails {failed} of the {total} fairness checks")
     assert "the sign-off reviewers" in headline
-    markdown = "\n".join(m.value for m in at.markdown)
+    markdown = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    labels = report_labels(fairness)
     for feature in fairness["features"]:
-        assert f"**By {feature['feature']}:**" in markdown.replace("\\", "")
+        assert f"**By {labels.feature(feature['feature'])}:**" in markdown
         for check in feature["checks"]:
-            words = {"pass": "✔ Pass", "fail": "✘ Fail", "insufficient_evidence": "? Insufficient evidence"}
-            line = f"[**{words[check['verdict']]}**] — {check_reason(check)}"
-            assert line in markdown.replace("\\", ""), line
+            words = {"pass": "✔ Pass", "fail": "✘ Fail"}
+            if check["verdict"] in words:
+                line = f"[**{words[check['verdict']]}**] — {check_reason(check)}"
+                assert line in markdown, line
+    # Checks that cannot be judged are grouped: one sentence per cause, not one per check.
+    undecided = [c for f in fairness["features"] for c in f["checks"] if c["verdict"] == "insufficient_evidence"]
+    causes = {c["cause"] for c in undecided}
+    lines = [line for line in markdown.splitlines() if "cannot be judged —" in line]
+    assert len(lines) == len(causes) and sum(int(line.split("— ")[1].split(" check")[0]) for line in lines) == \
+        len(undecided)
     # The three verdicts are explained beside them.
-    assert any("**Insufficient evidence**: a group has fewer than 30 people" in c.value for c in at.caption)
+    assert any("**Insufficient evidence**: the interval straddles the limit, or fewer than two groups can be "
+               "judged" in c.value for c in at.caption)
 
 
 def test_the_insufficient_evidence_verdict_reads_as_such(demo):
@@ -153,10 +165,13 @@ def test_group_table_shows_each_group_with_readable_intervals(demo):
     feature = demo.reports[(name, number)].fairness["features"][0]
     at = reports_page(model=name, version=str(number))
     table = table_with(at, "Selection rate")
-    assert list(table["Group"]) == [g["group"] for g in feature["groups"]]
+    labels = report_labels(demo.reports[(name, number)].fairness)
+    assert list(table["Group"]) == [labels.group(feature["feature"], g["group"]) for g in feature["groups"]]
     assert list(table["People"]) == [f"{g['count']:,}" for g in feature["groups"]]
-    for column in ("Selection rate", "True-positive rate", "False-positive rate", "Accuracy"):
-        assert all(re.fullmatch(r"\d+(\.\d)?% \(\d+(\.\d)?–\d+(\.\d)?%\)", cell) for cell in table[column]), column
+    rate = r"\d+(\.\d)?% \(\d+(\.\d)?–\d+(\.\d)?%\) · [\d,]+ of [\d,]+( · too few to judge)?"
+    for column in ("Selection rate", "Real positives (base rate)", "True-positive rate", "False-positive rate",
+                   "Accuracy"):
+        assert all(re.fullmatch(rate, cell) for cell in table[column]), (column, list(table[column]))
     first = feature["groups"][0]["selection_rate"]
     assert table["Selection rate"][0].startswith(percent(first["value"]))
     text = visible_text(at)
@@ -169,8 +184,9 @@ def test_top_drivers_are_named_with_their_share(demo):
     drivers = demo.reports[(name, number)].explainability["global"]
     at = reports_page(model=name, version=str(number))
     top = next(m.value for m in at.markdown if m.value.startswith("**Top drivers.**")).replace("\\", "")
-    for driver in drivers[:3]:
-        assert f"**{driver['feature']}** ({percent(driver['share'])})" in top
+    labels = report_labels(demo.reports[(name, number)].explainability)
+    for driver in drivers[:3]:  # under the spec's display names
+        assert f"**{labels.feature(driver['feature'])}** ({percent(driver['share'])})" in top
 
 
 def test_a_case_explanation_walks_from_the_average_to_the_score(demo):
@@ -182,7 +198,9 @@ def test_a_case_explanation_walks_from_the_average_to_the_score(demo):
     case = cases[-1]
     assert f"this case scores **{percent(case['score'])}**" in visible_text(at)
     table = table_with(at, "Push on the score")
-    assert list(table["Input"])[:len(case["contributions"])] == [c["feature"] for c in case["contributions"]]
+    labels = report_labels(demo.reports[(name, number)].explainability)
+    assert list(table["Input"])[:len(case["contributions"])] == [labels.feature(c["feature"])
+                                                                 for c in case["contributions"]]
 
 
 # -- the threshold what-if -------------------------------------------------------------------
@@ -337,21 +355,22 @@ def test_a_version_not_yet_reported_says_so(lab):
 
 def test_comparison_with_the_production_version(lab):
     fairness = _with_app(lab, lambda app: load_reports(app, "churn-model", 2).fairness)
-    assert fairness["production"]["version"] == 1 and fairness["changes"]
+    (comparison,) = fairness["comparisons"]
+    changes = comparison["changes"]
+    assert comparison["version"] == 1 and "production" in comparison["roles"] and changes
     at = reports_page(model="churn-model", version="2")
-    intro = next(m.value for m in at.markdown if m.value.startswith("Production version 1 was scored"))
-    assert "Its fairness verdict:" in intro
+    intro = next(m.value for m in at.markdown if m.value.startswith("**Version 1 (production"))
+    assert "its fairness verdict:" in intro
     table = table_with(at, "Production (v1)")
-    assert list(table["Check"]) == [c["label"] for c in fairness["changes"]]
-    assert list(table["Change"]) == [f"{c['change']:+.2f}" for c in fairness["changes"]]
-    assert set(table["Better or worse"]) <= {"Fairer", "Less fair", "About the same"}
-    assert any(abs(c["change"]) >= 0.005 for c in fairness["changes"]), "the two versions should differ"
-    assert set(table["Better or worse"]) != {"About the same"}
+    assert list(table["Check"]) == [c["label"] for c in changes]
+    assert list(table["Change"]) == [f"{c['change']:+.2f}" if c["change"] is not None else "—" for c in changes]
+    assert set(table["Better or worse"]) <= {"Fairer", "Less fair", "No clear change"}
+    assert all(re.fullmatch(r"[+-]\d\.\d\d to [+-]\d\.\d\d|—", cell) for cell in table["95% interval of the change"])
 
 
-def test_without_a_production_version_the_page_says_so_plainly(lab):
+def test_without_an_earlier_version_the_page_says_so_plainly(lab):
     at = reports_page(model="churn-model", version="1")
-    assert any(i.value.startswith("There is no production version to compare with") for i in at.info)
+    assert any(i.value.startswith("There was no earlier version to compare with") for i in at.info)
 
 
 def test_a_regression_model_has_no_threshold_what_if_and_says_why(lab):

@@ -41,13 +41,20 @@ def packet(user: str, model: str = "income-propensity", version: int = 2) -> App
 
 
 def decide(at: AppTest, model: str, version: int, decision: str, *, comment: str = "",
-           conditions: str = "") -> AppTest:
+           conditions: str = "", acknowledge: str | None = "Reviewed; the gap is explained and monitored.") -> AppTest:
+    """Fill in the decision form, acknowledging each failed fairness check with ``acknowledge``,
+    and record it: "Record my decision…", then the confirmation."""
     prefix = f"decide_{model}_{version}_"
     at.radio(key=f"{prefix}decision").set_value(decision).run()
     if conditions:
         at.text_area(key=f"{prefix}conditions").input(conditions)
+    if acknowledge is not None:
+        for area in at.text_area:
+            if area.key and area.key.startswith(f"{prefix}ack_"):
+                area.input(acknowledge)
     at.text_area(key=f"{prefix}comment").input(comment)
-    button(at, "Record my decision").click().run()
+    button(at, "Record my decision…").click().run()
+    button(at, "Confirm and record my decision").click().run()
     return no_exception(at)
 
 
@@ -102,7 +109,9 @@ def test_packet_shows_purpose_gates_reports_comparison_and_evidence(demo_app):
     assert list(gates["Why"]) == [g["reason"] for g in validation[-1].evidence["gates"]]
     assert set(gates["Result"]) == {"✔ Passed"}
     assert "All 2 gates of the policy passed." in text
-    assert "Nothing in production yet when this version was validated" in text
+    # Nothing is in production: compared with the previous version that passed validation.
+    assert "**Version 1 (previous validated):** " in "\n".join(m.value for m in at.markdown)
+    assert "Version 1 (previous validated)" in table_with(at, "This version").columns
     # Report summaries and verdicts, sentence for sentence.
     reports = load_reports(demo_app, "income-propensity", 2)
     markdown = "\n".join(m.value for m in at.markdown)
@@ -122,9 +131,14 @@ def test_packet_shows_purpose_gates_reports_comparison_and_evidence(demo_app):
     assert list(roles["Status"]) == ["✔ Approved with conditions", "… Waiting for a decision"]
     assert "Bea Business-Owner (bea)" in list(roles["By"])
     assert "Report the offer rate by sex every month to the marketing board." in [t.value for t in at.text]
+    # Bea approved over failed fairness checks: her written acknowledgement of each is in the packet.
+    (bea,) = [s for s in status.signoffs if s.username == "bea"]
+    assert bea.acknowledgements and set(bea.acknowledgements.values()) <= {t.value for t in at.text}
+    assert sum(m.value.startswith(":orange-badge[Acknowledged failed check]") for m in at.markdown) == \
+        len(bea.acknowledgements)
     # Rick may decide, as risk.
     assert "You can sign this version as risk." in markdown
-    assert button(at, "Record my decision").disabled, "no decision chosen yet"
+    assert button(at, "Record my decision…").disabled, "no decision chosen yet"
 
 
 @pytest.mark.parametrize(("user", "reason"), [
@@ -140,7 +154,7 @@ def test_packet_is_read_only_with_the_reason(demo_settings, user, reason):
     assert table_with(at, "SHA-256") is not None
     decision = [i.value for i in at.info if i.proto.icon == ":material/lock:"]
     assert len(decision) == 1 and decision[0].startswith(reason), decision
-    assert not at.radio and "Record my decision" not in [b.label for b in at.button]
+    assert not at.radio and "Record my decision…" not in [b.label for b in at.button]
 
 
 def test_packet_without_a_link_opens_the_longest_waiting_version(demo_settings):
@@ -257,7 +271,11 @@ def test_a_decision_is_bound_to_the_evidence_the_page_showed(demo_copy):
     demo_copy.registry.replace_artifact("income-propensity", 2, kind="fairness_report", uri=blob.uri,
                                         sha256=blob.sha256, size_bytes=blob.size_bytes, actor="dana",
                                         reason="regenerated")
-    button(at, "Record my decision").click().run()
+    for area in at.text_area:
+        if area.key and area.key.startswith(f"{prefix}ack_"):
+            area.input("Reviewed.")
+    button(at, "Record my decision…").click().run()
+    button(at, "Confirm and record my decision").click().run()
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "reload it and review again" in errors[0]
     assert "review it again before you decide" in errors[0]

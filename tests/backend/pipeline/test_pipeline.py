@@ -91,7 +91,9 @@ def test_a_failed_gate_stops_with_a_readable_reason(app, tmp_path):
     assert version.metrics["roc_auc"] == pytest.approx(0.709, abs=5e-4)
     # A failed version still gets its reports and a model card that says why it stopped.
     card = load_model_card(app, "credit-risk", 1, "markdown").content.decode()
-    assert "The pipeline stopped at test_validation" in card and load_reports(app, "credit-risk", 1).complete
+    assert "Stopped by the pipeline at test-environment validation: Failed the policy gates" in card
+    assert card.count("ROC AUC is 0.709, below the minimum") == 2  # the reason in the status, the gate in the metrics
+    assert "test_validation: test_validation" not in card and load_reports(app, "credit-risk", 1).complete
 
 
 def test_a_fairness_fail_stops_the_pipeline_only_when_the_policy_says_so(app, tmp_path):
@@ -120,10 +122,13 @@ def test_challenger_is_compared_with_production_on_the_same_rows(app, tmp_path):
     assert gate and gate[0]["passed"] == (champion["verdict"] != "worse")
     # The fairness report covers production too, on the same rows, and what changed since.
     fairness = load_reports(app, "credit-risk", 2).fairness
-    assert fairness["production"]["version"] == 1
-    assert fairness["production"]["features"][0]["checks"] == load_reports(app, "credit-risk", 1).fairness["features"][0]["checks"]
-    change = fairness["changes"][0]
+    (comparison,) = fairness["comparisons"]
+    assert comparison["version"] == 1 and comparison["roles"] == ["production", "previous validated"]
+    own = load_reports(app, "credit-risk", 1).fairness["features"][0]["checks"]
+    assert [c["value"] for c in comparison["features"][0]["checks"]] == [c["value"] for c in own]
+    change = next(c for c in comparison["changes"] if c["change"] is not None)
     assert change["change"] == pytest.approx(change["after"] - change["before"])
+    assert change["low"] <= change["change"] <= change["high"]
 
 
 def test_clearly_worse_challenger_fails_the_production_gate(app, tmp_path):
@@ -132,7 +137,7 @@ def test_clearly_worse_challenger_fails_the_production_gate(app, tmp_path):
     put_in_production(app, "credit-risk", 1)
     result = run_pipeline(app, spec, factory="model:build_shallow_tree", actor=person(app, "ana"))
     assert not result.passed
-    assert "worse than production on ROC AUC" in result.reason
+    assert "worse than version 1 (the production version" in result.reason and "on ROC AUC" in result.reason
 
 
 def test_hand_written_spec_for_new_data_runs_through(app, tmp_path):

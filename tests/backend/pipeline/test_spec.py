@@ -119,3 +119,28 @@ def test_builtin_roles_are_not_reviewers(tmp_path, role):
         load_spec(path)
     assert caught.value.exit_code == 2
     assert f"[signoff].roles: '{role}' is not a reviewer role" in caught.value.message
+
+
+def test_labels_give_display_names_for_features_values_and_the_outcome(tmp_path):
+    path = write_spec(tmp_path)
+    path.write_text(path.read_text() + '\n[labels]\noutcome = "renews"\nsubjects = "customers"\n'
+                    '[labels.features]\nmarital_status = "Marital status"\n'
+                    '[labels.values.marital_status]\n"Married-civ-spouse" = "Married"\n')
+    labels = load_spec(path).labels
+    assert labels == {"outcome": "renews", "subjects": "customers",
+                      "features": {"marital_status": "Marital status"},
+                      "values": {"marital_status": {"Married-civ-spouse": "Married"}}}
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ('[labels]\ncolour = "x"\n', "[labels].colour is not a known field"),
+    ('[labels]\noutcome = ""\n', "[labels].outcome must be a non-empty text"),
+    ('[labels.features]\nsex = 1\n', "[labels.features] must map column names to display names"),
+    ('[labels.values]\nsex = "x"\n', "[labels.values.<column>] must map raw values to display names"),
+])
+def test_bad_labels_are_named(tmp_path, text, problem):
+    path = write_spec(tmp_path)
+    path.write_text(path.read_text() + "\n" + text)
+    with pytest.raises(InvalidSpec) as caught:
+        load_spec(path)
+    assert problem in caught.value.message

@@ -85,8 +85,8 @@ def test_tree_ensemble_uses_tree_explainer_without_background_and_adds_up(adult,
     importances = [e["importance"] for e in report["global"]]
     assert importances == sorted(importances, reverse=True)
     assert report["rows_explained"] == 2000 and report["sampled"]
-    assert report["notes"][0] == ("The test set has 16,281 rows, more than the cap of 2,000: a random sample of "
-                                  "2,000 was taken (seed 0).")
+    assert report["notes"][0] == ("The test set has 16,281 rows; a fixed random sample of 2,000 of them (seed 0) "
+                                  "was explained, so the same model always gets the same report.")
     top = report["effects"][0]
     assert top["feature"] == report["global"][0]["feature"] and top["by_value"] and len(top["points"]) == 200
     spread = report["global"][0]["spread"]
@@ -140,15 +140,41 @@ def test_rows_beyond_the_cap_are_sampled_and_the_report_says_so(adult, adult_log
     report = explain_model(model, adult.test.X, scores, background=adult.train.X, row_cap=500)
     assert report["explainer"] == "LinearExplainer"
     assert (report["rows_explained"], report["test_rows"], report["row_cap"]) == (500, 16281, 500)
-    assert "more than the cap of 500" in report["notes"][0]
-    assert any("500 of 16,281 test rows (a random sample)" in s for s in report["summary"])
+    assert "a fixed random sample of 500 of them (seed 0)" in report["notes"][0]
+    assert any("a fixed sample of 500 of the 16,281 test rows (drawn with seed 0" in s for s in report["summary"])
 
 
-def test_a_spent_time_budget_still_explains_enough_rows_and_says_why(adult, adult_boosting):
+def test_the_same_model_gets_the_same_report(adult, adult_boosting):
     model, scores = adult_boosting
-    report = explain_model(model, adult.test.X, scores, row_cap=2000, time_budget_s=0)
-    assert 90 <= report["rows_explained"] <= 100
-    assert any("past the 0 s budget" in n for n in report["notes"])
+    first = explain_model(model, adult.test.X, scores, row_cap=300)
+    second = explain_model(model, adult.test.X, scores, row_cap=300)
+    first.pop("seconds"), second.pop("seconds")
+    assert first == second
+    other_seed = explain_model(model, adult.test.X, scores, row_cap=300, seed=1)
+    assert other_seed["global"] != first["global"]  # the seed, not the clock, picks the rows
+
+
+def test_a_costly_forest_explains_a_fixed_smaller_sample_set_by_its_size(adult, adult_boosting, monkeypatch):
+    model, scores = adult_boosting
+    import shap
+
+    work = shap_values_module.tree_work_per_row(shap.TreeExplainer(model[-1]))
+    monkeypatch.setattr(shap_values_module, "TREE_WORK", work * 150)  # affords 150 rows, whatever the machine
+    report = explain_model(model, adult.test.X, scores, row_cap=2000)
+    assert report["rows_explained"] == 150 and report["sampled"]
+    assert any("a fixed sample of 150 rows is explained (set by the model's size, never by the clock" in n
+               for n in report["notes"])
+    again = explain_model(model, adult.test.X, scores, row_cap=2000)
+    assert again["global"] == report["global"]
+
+
+def test_two_identical_rows_are_one_case_not_two():
+    X, y = _households(400, seed=4)
+    model = _linear_pipeline().fit(X, y)
+    test = pd.concat([X.head(50), X.head(50)], ignore_index=True)  # every row twice
+    report = explain_model(model, test, model.predict_proba(test)[:, 1], background=X)
+    rows = [test.iloc[c["row"]].tolist() for c in report["cases"]]
+    assert len(rows) == len({tuple(map(str, r)) for r in rows}) == 6
 
 
 def test_other_models_get_a_permutation_explainer():

@@ -49,16 +49,18 @@ def test_a_clear_gap_fails_with_both_difference_and_ratio():
     assert report["verdict"] == FAIL
     share = report["features"][0]["groups"][0]["share"]
     assert share["value"] == 0.5 and share["low"] < 0.5 < share["high"]
-    assert any("60% of 'a' against 20% of 'b' (40 percentage points; ratio 0.33)" in s for s in report["summary"])
+    assert any("60% of people with group = a (5,000) against 20% of people with group = b (5,000) "
+               "(40 percentage points; ratio 0.33)" in s for s in report["summary"])
 
 
-def test_a_group_below_the_minimum_size_gives_insufficient_evidence():
+def test_a_group_below_the_minimum_size_is_too_few_to_judge_and_the_rest_is_judged():
     y, scores, sensitive = _population({"a": 5000, "b": 5000, "c": 12}, {"a": 0.6, "b": 0.2, "c": 0.5})
     report = fairness_report(y, scores, sensitive, features=["group"])
     for check in _checks(report).values():
-        assert check["verdict"] == INSUFFICIENT
-        assert "the group 'c' has 12 people" in check["reason"] and "fewer than the 30" in check["reason"]
-    assert report["verdict"] == INSUFFICIENT
+        assert check["verdict"] == FAIL
+        assert "Too few to judge: 'c' (" in check["reason"]
+    assert report["verdict"] == FAIL
+    assert report["features"][0]["too_few"][0]["group"] == "c"
 
 
 def test_the_minimum_group_size_comes_from_the_policy():
@@ -162,6 +164,6 @@ def test_a_model_that_flags_nobody_is_not_called_fair():
     for check in checks.values():
         assert check["verdict"] == INSUFFICIENT
         assert "flags nobody in every group" in check["reason"]
-    assert ("Every group group is flagged as positive at the same rate, 0%: the model flags nobody at this "
-            "threshold.") in report["summary"]
+    assert ("Every group group that can be judged is predicted 'the positive outcome' at the same rate, 0%: the "
+            "model flags nobody at this threshold.") in report["summary"]
     assert not any(" against " in sentence for sentence in report["summary"])

@@ -13,7 +13,7 @@ from backend.reports import load_model_card, load_reports, load_test_scores, thr
 from tests.factories import LOGISTIC_FACTORY, person, synthetic_classification, write_spec
 
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "section", "p", "table", "thead",
-                "tbody", "tr", "th", "td", "ul", "li", "footer"}
+                "tbody", "tr", "th", "td", "ul", "li", "footer", "abbr"}
 DUMMY_FACTORY = textwrap.dedent("""\
     from sklearn.dummy import DummyClassifier
 
@@ -54,7 +54,8 @@ def test_reports_are_stored_and_read_back_with_their_hashes(app, tmp_path):
     assert reports.fairness["model"] == "churn-model" and reports.fairness["version"] == 1
     assert [f["feature"] for f in reports.fairness["features"]] == ["region"]
     assert reports.explainability["explainer"] == "LinearExplainer"
-    assert stage.messages[:len(reports.fairness["summary"])] == reports.fairness["summary"]
+    body = [m for m in stage.messages if not m.startswith("Fairness: fail")]
+    assert body[:len(reports.fairness["summary"])] == reports.fairness["summary"]
 
     scores = load_test_scores(app, "churn-model", 1)
     assert list(scores.columns) == ["y_true", "score", "sensitive:region", "group:region"]
@@ -87,7 +88,8 @@ def test_model_card_escapes_every_user_text_and_stands_alone(sqlite_app, tmp_pat
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;friends&lt;/b&gt;" in page
     assert "&lt;i&gt;north&lt;/i&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<script" not in markdown and "<i>" not in markdown and "&lt;i&gt;north&lt;/i&gt;" in markdown
-    for heading in ("Purpose", "Data", "Metrics", "Fairness", "Explainability", "Limitations"):
+    for heading in ("Purpose and use", "Data and lineage", "Metrics and comparisons", "Fairness", "Explainability",
+                    "Sign-off", "Limitations"):
         assert f"<h2>{heading}</h2>" in page and f"## {heading}" in markdown
 
 
@@ -132,3 +134,108 @@ def test_model_no_explainer_supports(sqlite_app, tmp_path):
         "No explainer supports DummyClassifier as built: it receives text columns (region)")
     assert reports.fairness["features"][0]["feature"] == "region"  # fairness is still reported
     assert stage.evidence["explainability"]["explainer"] is None
+
+
+LABELS = textwrap.dedent("""\
+
+    [labels]
+    outcome = "renews the contract"
+    subjects = "customers"
+
+    [labels.features]
+    region = "home region"
+
+    [labels.values.region]
+    north = "the North"
+""")
+
+
+def test_a_second_version_is_compared_with_the_first_on_the_same_rows(sqlite_app, tmp_path):
+    spec = _hand_made(tmp_path, sensitive='["region", "income"]')
+    spec.write_text(spec.read_text() + LABELS)
+    first = run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "kim"))
+    second = run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "kim"))
+    assert first.passed and second.passed, (first.reason, second.reason)
+    # Nothing is in production: the previous version that passed validation is the reference.
+    validation = next(s for s in second.stages if s.stage == "test_validation")
+    (comparison,) = validation.evidence["comparisons"]
+    assert (comparison["version"], comparison["roles"]) == (1, ["previous validated"])
+    assert comparison["comparison"]["roc_auc"]["low"] <= comparison["comparison"]["roc_auc"]["difference"]
+    assert validation.evidence["champion"] is None
+    assert any(m.startswith("No clear difference from version 1 (the previous version that passed validation)")
+               for m in validation.messages)
+    reports = load_reports(sqlite_app, "churn-model", 2)
+    (fair,) = reports.fairness["comparisons"]
+    measured = [c for c in fair["changes"] if c["change"] is not None]
+    assert fair["version"] == 1 and measured
+    for change in measured:  # the same model twice: no gap moved
+        assert change["change"] == pytest.approx(0.0, abs=1e-12) and change["direction"] == "no clear change"
+    card = load_model_card(sqlite_app, "churn-model", 2, "markdown").content.decode()
+    assert "version 1 (the previous version that passed validation)" in card
+
+
+def test_labels_bands_and_sensitive_inputs_reach_both_reports(sqlite_app, tmp_path):
+    spec = _hand_made(tmp_path, sensitive='["region", "income"]')
+    spec.write_text(spec.read_text() + LABELS)
+    result = run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "kim"))
+    assert result.passed, result.reason
+    _, reports = _reports_stage(sqlite_app, result)
+    fairness, explainability = reports.fairness, reports.explainability
+    assert fairness["labels"]["outcome"] == "renews the contract"
+    assert any("customers with home region = the North" in s for s in fairness["summary"]) or \
+        any("home region" in s for s in fairness["summary"])
+    # income is a sensitive feature and an input: the same bands, named alike, in both reports.
+    bands = [b["label"] for b in next(f for f in fairness["features"] if f["feature"] == "income")["bands"]]
+    effect = next((e for e in explainability["effects"] if e["feature"] == "income"), None)
+    assert effect is not None and [v["value"] for v in effect["by_value"]] == bands
+    inputs = {(i["input"], i["kind"]) for i in fairness["sensitive_inputs"]}
+    assert {("region", "same"), ("income", "same")} <= inputs
+    assert any(s.startswith("The model uses sensitive information as input") for s in fairness["summary"])
+
+
+def test_the_card_records_the_decision_and_its_acknowledgements(sqlite_app, tmp_path):
+    from tests.factories import add_user
+
+    spec = _hand_made(tmp_path)
+    result = run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "kim"))
+    assert result.passed, result.reason
+    before = load_model_card(sqlite_app, "churn-model", 1, "markdown").content.decode()
+    assert "State: Awaiting sign-off by business owner." in before or "waits for sign-off" in before
+    failed = sqlite_app.signoffs.failed_checks("churn-model", 1)
+    assert failed, "the hand-made model treats regions differently"
+    add_user(sqlite_app, "bea", "business_owner")
+    texts = {c["key"]: f"Accepted: {c['key']} is explained by the regions' markets." for c in failed}
+    sqlite_app.signoffs.decide("churn-model", 1, reviewer=sqlite_app.accounts.get_user("bea"), role="business_owner",
+                               decision="approve", comment="Fine.",
+                               evidence=sqlite_app.signoffs.status("churn-model", 1).evidence,
+                               acknowledgements=texts)
+    card = load_model_card(sqlite_app, "churn-model", 1, "markdown").content.decode()
+    assert "State: Approved by every required reviewer." in card
+    for text in texts.values():
+        assert text in card
+    # The card is not signed evidence: rewriting it leaves the approval valid.
+    assert sqlite_app.signoffs.status("churn-model", 1).signoffs[0].valid
+
+
+def test_the_card_names_what_is_predicted_its_use_provenance_every_feature_and_units(sqlite_app, tmp_path):
+    def wide(frame):
+        for i in range(22):
+            frame[f"extra_{i:02d}"] = (frame.index * (i + 1)) % 7
+        return frame
+
+    spec = _hand_made(tmp_path, edit=wide)
+    spec.write_text(spec.read_text() + LABELS)
+    result = run_pipeline(sqlite_app, spec, actor=person(sqlite_app, "kim"))
+    assert result.passed, result.reason
+    card = load_model_card(sqlite_app, "churn-model", 1, "markdown").content.decode()
+    assert "For each case it estimates the chance that label = yes ('renews the contract')." in card
+    assert "Intended use: A model made by the tests." in card and "Out of scope:" in card
+    assert "Decision threshold: a case is flagged when the estimated chance is at least 50%" in card
+    assert "Estimator factory: model:build" in card and "Training data: train.csv, 800 rows, SHA-256" in card
+    assert all(f"| extra_{i:02d} |" in card for i in range(22)), "every feature is listed, not the first 20"
+    assert "| home region (region) | category | yes |" in card
+    assert "Pushes are in log-odds" in card and "Average push (log-odds)" in card
+    assert "State: Passed every automated stage; next it waits for sign-off by business owner." in card or \
+        "State: Awaiting sign-off by business owner." in card
+    page = load_model_card(sqlite_app, "churn-model", 1, "html").content.decode()
+    assert '<abbr title="region">home region</abbr>' in page
