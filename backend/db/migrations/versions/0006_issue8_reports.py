@@ -1,7 +1,7 @@
 """sign-off acknowledgements of failed fairness checks
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0008
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0002'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
