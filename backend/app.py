@@ -11,6 +11,7 @@ from backend.config import Settings
 from backend.db import Database
 from backend.governance.accounts import Accounts
 from backend.governance.org_policy import OrgPolicy
+from backend.governance.sessions import PortalSessions
 from backend.governance.signoff import SignOffs
 from backend.registry import Registry
 from backend.registry.artifacts import ArtifactStore
@@ -27,6 +28,7 @@ class App:
     accounts: Accounts
     signoffs: SignOffs
     org_policy: OrgPolicy
+    sessions: PortalSessions
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, ensure_schema: bool = True) -> App:
@@ -41,7 +43,8 @@ class App:
                 db.dispose()
                 raise
         return cls(settings=settings, db=db, registry=Registry(db), artifacts=ArtifactStore(settings.artifacts_dir),
-                   accounts=Accounts(db), signoffs=SignOffs(db), org_policy=OrgPolicy(db))
+                   accounts=Accounts(db), signoffs=SignOffs(db), org_policy=OrgPolicy(db),
+                   sessions=PortalSessions(db))
 
     def close(self) -> None:
         self.db.dispose()
