@@ -92,10 +92,10 @@ def model_card(model: ModelSummary) -> None:
         about, status = st.columns([3, 2], gap="large")
         with about:
             st.markdown(f"#### {escape_markdown(model.title or model.name)}")
-            st.caption(f"Model `{model.name}` · owner: {escape_markdown(model.owner)} · "
+            st.caption(f"Model {escape_markdown(model.name)} · owner: {escape_markdown(model.owner)} · "
                        f"risk tier: {escape_markdown(model.risk_tier)}")
             st.markdown(escape_markdown(model.description) or "_No description given._")
-            st.page_link(MODEL_PAGE, label=f"Open {model.name}: versions, evidence and lineage",
+            st.page_link(MODEL_PAGE, label=f"Open {escape_markdown(model.name)}: versions, evidence and lineage",
                          query_params={"model": model.name}, icon=":material/arrow_forward:")
         with status:
             latest = f"version {model.latest_version}" if model.latest_version else "none"
