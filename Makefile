@@ -30,7 +30,7 @@ run: $(VENV)/.installed
 	@echo ""
 	@echo "  Greenlight portal: http://localhost:$(PORT)"
 	@echo ""
-	$(BIN)/streamlit run portal/app.py --server.port $(PORT) --server.headless true
+	$(BIN)/streamlit run portal/server.py --server.port $(PORT) --server.headless true
 
 # Installs what the tests need (Chromium, PostgreSQL), runs the whole suite, stops what it started.
 test: $(VENV)/.installed-test
