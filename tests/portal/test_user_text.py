@@ -1,0 +1,137 @@
+"""Whatever people type is shown as text on every page: never a link, never bold, never an icon.
+
+A registry is seeded with hostile text in every field a person or a file fills in (a model's
+title, description and owner, a file name, a failure reason, stage messages, a reviewer's name,
+comment and condition); every page is run on it, and everything Streamlit renders as Markdown is
+checked for markup that survived. Tables, select boxes and ``st.text`` show plain text: there the
+text must appear exactly as typed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from backend.domain import ModelInfo
+from backend.governance.accounts import operator
+from portal.wording import escape_markdown
+from tests.factories import validated_version
+from tests.portal.helpers import ADMIN, AUDIT, INBOX, PACKET, open_page
+
+LINK = "[phish](https://evil.example/login)"
+HOSTILE = f"{LINK} **bold** see https://evil.example/bare, www.evil.example or a@evil.example :material/home: <b>b</b>"
+#: What must never reach Markdown unescaped: each would render as a link, bold, an icon or HTML.
+MARKUP = ["](https://", "**bold**", "https://evil", "www.evil", "a@evil", ":material/home:", "<b>"]
+#: Element kinds whose value (or label, or options) Streamlit renders as Markdown.
+MARKDOWN_VALUES = ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success",
+                   "toast")
+MARKDOWN_LABELS = ("metric", "expander", "button", "page_link", "tab", "radio", "checkbox", "toggle", "selectbox",
+                   "multiselect", "text_input", "text_area", "number_input", "download_button")
+
+
+def markdown_sources(at) -> list[str]:
+    sources = [str(e.value) for kind in MARKDOWN_VALUES for e in at.get(kind)]
+    for kind in MARKDOWN_LABELS:
+        for element in at.get(kind):
+            sources.append(str(getattr(element, "label", "") or ""))
+            if kind == "radio":
+                sources += [str(o) for o in element.options]
+    return sources
+
+
+def shown(source: str) -> str:
+    """What a reader sees of escaped Markdown source: the escapes and word joiners drop away."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", source).replace("\u2060", "").replace("  \n", "\n")
+
+
+def assert_text_only(at) -> str:
+    """Check that no hostile markup reaches Markdown; return everything shown, as a reader sees it."""
+    sources = markdown_sources(at)
+    leaks = [(marker, source) for source in sources for marker in MARKUP if marker in source]
+    assert not leaks, f"user text rendered as markup: {leaks[:3]}"
+    return "\n".join(shown(s) for s in sources)
+
+
+def cells(at) -> str:
+    return "\n".join(frame.value.to_string() for frame in at.dataframe)
+
+
+@pytest.fixture
+def hostile(registry_env):
+    """A model, a failed version and a version awaiting sign-off, hostile text everywhere."""
+    app = registry_env
+    app.accounts.add_user("dana", "correct horse battery", ["data_scientist"], actor=operator())
+    app.accounts.add_user("bea", "correct horse battery", ["business_owner"], actor=operator(),
+                          display_name=f"Bea {HOSTILE}")
+    app.accounts.add_user("rick", "correct horse battery", ["risk"], actor=operator())
+    app.accounts.add_user("ada", "correct horse battery", ["admin"], actor=operator())
+    number = validated_version(app, "hostile", author="dana")  # version 1, awaiting sign-off
+    app.registry.upsert_model(ModelInfo(name="hostile", title=f"Title {HOSTILE}", description=f"About {HOSTILE}",
+                                        owner=f"Owner {HOSTILE}", risk_tier="medium", task="classification"),
+                              actor="dana")
+    app.signoffs.request("hostile", number, actor="pipeline")
+    status = app.signoffs.status("hostile", number)
+    app.signoffs.decide("hostile", number, reviewer=app.accounts.get_user("bea"), role="business_owner",
+                        decision="conditions", comment=f"Comment {HOSTILE}", evidence=status.evidence,
+                        conditions=[f"Condition {HOSTILE}"])
+    failed = app.registry.create_version("hostile", author="dana").number  # version 2, stopped
+    run = app.registry.start_stage("hostile", failed, "build")
+    app.registry.finish_stage(run, status="passed", messages=[],
+                              evidence={"data": {"train": {"file": f"train {HOSTILE}.csv", "rows": 10}}})
+    run = app.registry.start_stage("hostile", failed, "smoke_checks")
+    app.registry.finish_stage(run, status="failed", messages=[f"Message {HOSTILE}"], evidence={})
+    app.registry.transition("hostile", failed, "failed", actor="pipeline", reason=f"Reason {HOSTILE}")
+    return app
+
+
+def test_the_escaping_helper_keeps_the_words_and_drops_the_markup():
+    source = escape_markdown(f"{HOSTILE}\n- not a list\n    not code\n1. not a list either\tend\x1b[31m\u202e")
+    assert not [marker for marker in MARKUP if marker in source]
+    assert shown(source) == f"{HOSTILE}\n- not a list\nnot code\n1. not a list either end[31m"
+
+
+def test_the_portfolio_shows_title_description_and_owner_as_text(hostile):
+    text = assert_text_only(open_page())
+    for field in ("Title", "About", "Owner"):
+        assert f"{field} {HOSTILE}" in text
+
+
+def test_the_model_page_shows_reasons_messages_and_file_names_as_text(hostile):
+    at = open_page("../pages/model.py", model="hostile", version="2")
+    text = assert_text_only(at)
+    for expected in (f"Title {HOSTILE}", f"Owner {HOSTILE}", f"About {HOSTILE}", f"Reason {HOSTILE}",
+                     f"Message {HOSTILE}", f"train {HOSTILE}.csv"):
+        assert expected in text, expected
+    assert f"Reason {HOSTILE}" in cells(at)  # the history table: plain text, as typed
+
+
+def test_the_sign_off_packet_shows_every_name_comment_and_condition_as_text(hostile):
+    at = open_page(PACKET, user="rick", model="hostile", version="1")
+    text = assert_text_only(at)
+    assert f"Title {HOSTILE} — version 1" in text
+    assert f"Bea {HOSTILE} (bea)" in text
+    assert [t.value for t in at.text] == [f"Comment {HOSTILE}", f"Condition {HOSTILE}"]  # st.text: as typed
+    assert f"Owner {HOSTILE}" in cells(at)
+
+
+def test_the_reports_header_and_the_inbox_show_the_title_as_text(hostile):
+    text = assert_text_only(open_page("../pages/reports.py", model="hostile", version="2"))
+    assert f"Title {HOSTILE}, version 2" in text and f"Reason {HOSTILE}" in text
+    text = assert_text_only(open_page(INBOX, user="rick"))
+    assert f"Title {HOSTILE} — version 1" in text
+
+
+def test_the_audit_log_and_the_accounts_show_the_text_exactly(hostile):
+    at = open_page(AUDIT)
+    assert_text_only(at)
+    assert f"Comment {HOSTILE}" in cells(at)
+    at = open_page(ADMIN, user="ada")
+    assert_text_only(at)
+    assert f"Bea {HOSTILE}" in cells(at)
+
+
+def test_an_error_message_quoting_a_link_shows_it_as_text(hostile):
+    at = open_page("../pages/model.py", model=LINK)
+    text = assert_text_only(at)
+    assert f"There is no model named '{LINK}'" in text
