@@ -31,7 +31,7 @@ from backend.errors import GreenlightError
 from portal import data
 
 __all__ = ["SESSION_COOKIE", "CSRF_COOKIE", "SIGN_IN_PATH", "CsrfCookie", "routes", "sign_in_form_html",
-           "safe_next"]
+           "safe_next", "csrf_token"]
 
 SESSION_COOKIE = "greenlight_session"
 CSRF_COOKIE = "greenlight_csrf"

@@ -13,14 +13,12 @@ import re
 
 import pytest
 
-from backend.domain import ModelInfo
-from backend.governance.accounts import operator
 from portal.wording import escape_markdown
-from tests.factories import validated_version
-from tests.portal.helpers import ADMIN, AUDIT, INBOX, PACKET, open_page
+from tests.factories import HOSTILE_TEXT as HOSTILE
+from tests.factories import hostile_registry
+from tests.portal.helpers import ADMIN, AUDIT, INBOX, PACKET, open_page, point_portal_at
 
 LINK = "[phish](https://evil.example/login)"
-HOSTILE = f"{LINK} **bold** see https://evil.example/bare, www.evil.example or a@evil.example :material/home: <b>b</b>"
 #: What must never reach Markdown unescaped: each would render as a link, bold, an icon or HTML.
 MARKUP = ["](https://", "**bold**", "https://evil", "www.evil", "a@evil", ":material/home:", "<b>"]
 #: Element kinds whose value (or label, or options) Streamlit renders as Markdown.
@@ -58,31 +56,13 @@ def cells(at) -> str:
 
 
 @pytest.fixture
-def hostile(registry_env):
-    """A model, a failed version and a version awaiting sign-off, hostile text everywhere."""
-    app = registry_env
-    app.accounts.add_user("dana", "correct horse battery", ["data_scientist"], actor=operator())
-    app.accounts.add_user("bea", "correct horse battery", ["business_owner"], actor=operator(),
-                          display_name=f"Bea {HOSTILE}")
-    app.accounts.add_user("rick", "correct horse battery", ["risk"], actor=operator())
-    app.accounts.add_user("ada", "correct horse battery", ["admin"], actor=operator())
-    number = validated_version(app, "hostile", author="dana")  # version 1, awaiting sign-off
-    app.registry.upsert_model(ModelInfo(name="hostile", title=f"Title {HOSTILE}", description=f"About {HOSTILE}",
-                                        owner=f"Owner {HOSTILE}", risk_tier="medium", task="classification"),
-                              actor="dana")
-    app.signoffs.request("hostile", number, actor="pipeline")
-    status = app.signoffs.status("hostile", number)
-    app.signoffs.decide("hostile", number, reviewer=app.accounts.get_user("bea"), role="business_owner",
-                        decision="conditions", comment=f"Comment {HOSTILE}", evidence=status.evidence,
-                        conditions=[f"Condition {HOSTILE}"])
-    failed = app.registry.create_version("hostile", author="dana").number  # version 2, stopped
-    run = app.registry.start_stage("hostile", failed, "build")
-    app.registry.finish_stage(run, status="passed", messages=[],
-                              evidence={"data": {"train": {"file": f"train {HOSTILE}.csv", "rows": 10}}})
-    run = app.registry.start_stage("hostile", failed, "smoke_checks")
-    app.registry.finish_stage(run, status="failed", messages=[f"Message {HOSTILE}"], evidence={})
-    app.registry.transition("hostile", failed, "failed", actor="pipeline", reason=f"Reason {HOSTILE}")
-    return app
+def hostile(sqlite_app, monkeypatch):
+    """A registry with hostile text in every field people fill in (see ``hostile_registry``)."""
+    hostile_registry(sqlite_app)
+    settings = sqlite_app.settings
+    point_portal_at(monkeypatch, GREENLIGHT_HOME=str(settings.home), GREENLIGHT_DB_URL=settings.db_url,
+                    GREENLIGHT_ARTIFACTS=str(settings.artifacts_dir))
+    return sqlite_app
 
 
 def test_the_escaping_helper_keeps_the_words_and_drops_the_markup():
