@@ -187,3 +187,16 @@ def test_attempts_older_than_a_day_are_deleted(app, clock):
         assert session.execute(select(func.count()).select_from(SignInAttemptRow)).scalar() == 1
     assert len(app.registry.audit_log(action_prefix="sign_in.failed")) == 4  # the audit log keeps them all
 
+
+
+def test_the_readme_states_the_limits_the_code_applies():
+    from pathlib import Path
+
+    from backend.governance.sessions import SESSION_LIFETIME
+    from backend.governance.sign_in import WINDOW
+
+    readme = " ".join((Path(__file__).resolve().parents[3] / "README.md").read_text().split())
+    minutes = int(WINDOW.total_seconds() // 60)
+    assert f"{ACCOUNT_LIMIT} failed sign-ins for one account within {minutes} minutes" in readme
+    assert f"{CLIENT_LIMIT} failures from one client within {minutes} minutes" in readme
+    assert f"A session lasts {int(SESSION_LIFETIME.total_seconds() // 3600)} hours" in readme
