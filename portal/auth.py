@@ -71,23 +71,27 @@ def current_user() -> User | None:
         user = data.get_app().sessions.resolve(token)
         if user is not None:
             return user
-        if not st.session_state.get(_SIGNED_OUT_KEY):
-            st.session_state[_PROBLEM_KEY] = "Your session has ended (it expired or was signed out). " \
-                                             "Please sign in again."
-    username = st.session_state.get(SESSION_KEY)
-    if username:
-        try:
-            user = data.get_app().accounts.get_user(username)
-        except NotFound:
-            user = None
-        if user is None or user.disabled:
-            st.session_state.pop(SESSION_KEY, None)
-            return None
-        return user
-    user = _oidc_user()
+    user = _test_user() or _oidc_user()
     if user is not None and not user.disabled:
         return user
+    if token and not st.session_state.get(_SIGNED_OUT_KEY):
+        st.session_state[_PROBLEM_KEY] = "Your session has ended (it expired or was signed out). Please sign in again."
     return None
+
+
+def _test_user() -> User | None:
+    """The account a test named in ``st.session_state[SESSION_KEY]`` (AppTest sends no cookies)."""
+    username = st.session_state.get(SESSION_KEY)
+    if not username:
+        return None
+    try:
+        user = data.get_app().accounts.get_user(username)
+    except NotFound:
+        user = None
+    if user is None or user.disabled:
+        st.session_state.pop(SESSION_KEY, None)
+        return None
+    return user
 
 
 def sign_out() -> None:

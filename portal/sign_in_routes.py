@@ -162,7 +162,8 @@ async def _sign_in(request: Request) -> Response:
                      problem="This sign-in form is out of date or did not come from Greenlight. Please sign in again.")
     client = request.client.host if request.client else "unknown client"
     try:
-        token, lifetime = await run_in_threadpool(_start_session, username, str(form.get("password") or ""), client)
+        token, lifetime = await run_in_threadpool(_start_session, username, str(form.get("password") or ""), client,
+                                                  request.cookies.get(SESSION_COOKIE))
     except GreenlightError as exc:
         return _page(request, next_path=next_path, username=username, problem=exc.message,
                      status_code=_STATUS.get(exc.code, 401))
@@ -172,10 +173,15 @@ async def _sign_in(request: Request) -> Response:
     return response
 
 
-def _start_session(username: str, password: str, client: str) -> tuple[str, int]:
-    """The new session's token and lifetime in seconds (blocking: the database and argon2)."""
+def _start_session(username: str, password: str, client: str, previous: str | None) -> tuple[str, int]:
+    """The new session's token and lifetime in seconds (blocking: the database and argon2).
+
+    A session this browser still held ends: one browser, one session, and a token a previous
+    user of the browser left behind never comes back to life.
+    """
     sessions = data.get_app().sessions  # the backend the scripts use too (st.cache_resource)
     _, token = sessions.start(username, password, client=client)
+    sessions.end(previous)
     return token, int(sessions.lifetime.total_seconds())
 
 

@@ -124,3 +124,16 @@ def test_the_client_throttle_refuses_one_address_and_not_another(bea):
     assert len(failed) == CLIENT_LIMIT and {e.detail["client"] for e in failed} == {"203.0.113.7"}
     [locked] = bea.registry.audit_log(action_prefix="sign_in.locked_out")
     assert locked.detail["scope"] == "client"
+
+
+def test_signing_in_again_ends_the_session_the_browser_held(bea):
+    from tests.factories import add_user
+
+    add_user(bea, "rick", "risk")
+    client = browser()
+    sign_in(client, "bea", PASSWORD)
+    first = client.cookies.get(SESSION_COOKIE)
+    assert bea.sessions.resolve(first).username == "bea"
+    assert sign_in(client, "rick", PASSWORD).status_code == 303
+    assert bea.sessions.resolve(first) is None
+    assert bea.sessions.resolve(client.cookies.get(SESSION_COOKIE)).username == "rick"
