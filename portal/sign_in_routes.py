@@ -19,11 +19,10 @@ from __future__ import annotations
 import hmac
 import html
 import secrets
-from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -92,19 +91,21 @@ def _page(request: Request, *, next_path: str, problem: str = "", username: str 
           status_code: int = 200) -> HTMLResponse:
     shown = (f'<p role="alert" style="background:#ffecec;color:#7d1a1a;padding:0.75rem 1rem;border-radius:0.5rem">'
              f'{html.escape(problem)}</p>') if problem else ""
-    form = sign_in_form_html(csrf=csrf_token(request.scope), next_path=next_path, username=username)
-    return HTMLResponse(_PAGE.format(problem=shown, form=form), status_code=status_code,
-                        headers={"Cache-Control": "no-store"})
+    token = csrf_token(request.scope)
+    fresh = not token  # a form posted without the cookie (a browser restarted since): give one now
+    token = token or secrets.token_urlsafe(32)
+    form = sign_in_form_html(csrf=token, next_path=next_path, username=username)
+    response = HTMLResponse(_PAGE.format(problem=shown, form=form), status_code=status_code,
+                            headers={"Cache-Control": "no-store"})
+    if fresh:
+        response.set_cookie(CSRF_COOKIE, token, path="/", httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https")
+    return response
 
 
 def _cookies(scope) -> dict[str, str]:
-    raw = b"; ".join(value for key, value in scope.get("headers", []) if key == b"cookie").decode("latin-1")
-    jar = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:  # a malformed cookie header from the browser: treat as none
-        return {}
-    return {key: morsel.value for key, morsel in jar.items()}
+    raw = b"; ".join(value for key, value in scope.get("headers", []) if key == b"cookie")
+    return cookie_parser(raw.decode("latin-1"))
 
 
 def csrf_token(scope) -> str:
@@ -157,7 +158,8 @@ async def _sign_in(request: Request) -> Response:
     username = str(form.get("username") or "").strip()
     next_path = safe_next(form.get("next"))
     expected = _cookies(request.scope).get(CSRF_COOKIE, "")
-    if not (_same_origin(request) and expected and hmac.compare_digest(expected, str(form.get("csrf") or ""))):
+    sent = str(form.get("csrf") or "")
+    if not (_same_origin(request) and expected and hmac.compare_digest(expected.encode(), sent.encode())):
         return _page(request, next_path=next_path, username=username, status_code=403,
                      problem="This sign-in form is out of date or did not come from Greenlight. Please sign in again.")
     client = request.client.host if request.client else "unknown client"

@@ -9,6 +9,8 @@ from http.cookies import SimpleCookie
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from backend.governance.sign_in import ACCOUNT_LIMIT, CLIENT_LIMIT
@@ -66,8 +68,10 @@ def test_the_first_page_load_gets_the_csrf_cookie_and_the_form_carries_it(regist
     page = client.get("/signin?next=/reports", headers={"accept": "text/html"}).text
     assert f'name="csrf" value="{token}"' in page and 'name="next" value="/reports"' in page
     # Scripts and styles do not get one: a first visit loads many at once, and they would race.
-    fresh = TestClient(Starlette(routes=routes(), middleware=[Middleware(CsrfCookie)]), base_url=HOME)
-    assert CSRF_COOKIE not in fresh.get("/signin", headers={"accept": "*/*"}).cookies
+    asset = Route("/static/app.js", lambda request: PlainTextResponse("// a script"))
+    fresh = TestClient(Starlette(routes=[asset], middleware=[Middleware(CsrfCookie)]), base_url=HOME)
+    assert CSRF_COOKIE not in fresh.get("/static/app.js", headers={"accept": "*/*"}).cookies
+    assert CSRF_COOKIE in fresh.get("/static/app.js", headers={"accept": "text/html"}).cookies
 
 
 @pytest.mark.parametrize("forgery", ["no token", "wrong token", "other site", "null origin"])
@@ -137,3 +141,14 @@ def test_signing_in_again_ends_the_session_the_browser_held(bea):
     assert sign_in(client, "rick", PASSWORD).status_code == 303
     assert bea.sessions.resolve(first) is None
     assert bea.sessions.resolve(client.cookies.get(SESSION_COOKIE)).username == "rick"
+
+
+def test_a_form_posted_without_its_cookie_is_refused_and_the_next_one_works(bea):
+    """A browser restarted since the page was loaded has lost the CSRF cookie: it gets a new one."""
+    client = browser()
+    client.cookies.clear()
+    response = sign_in(client, "bea", PASSWORD, csrf="é" * 43)  # not even ASCII: refused, not a crash
+    assert response.status_code == 403 and CSRF_COOKIE in response.cookies
+    token = re.search(r'name="csrf" value="([^"]+)"', response.text).group(1)
+    assert token == response.cookies[CSRF_COOKIE]
+    assert sign_in(client, "bea", PASSWORD).status_code == 303
