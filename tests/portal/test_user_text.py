@@ -9,14 +9,12 @@ text must appear exactly as typed.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from portal.wording import escape_markdown
 from tests.factories import HOSTILE_TEXT as HOSTILE
 from tests.factories import hostile_registry
-from tests.portal.helpers import ADMIN, AUDIT, INBOX, PACKET, open_page, point_portal_at
+from tests.portal.helpers import ADMIN, AUDIT, INBOX, PACKET, open_page, point_portal_at, shown
 
 LINK = "[phish](https://evil.example/login)"
 #: What must never reach Markdown unescaped: each would render as a link, bold, an icon or HTML.
@@ -36,11 +34,6 @@ def markdown_sources(at) -> list[str]:
             if kind == "radio":
                 sources += [str(o) for o in element.options]
     return sources
-
-
-def shown(source: str) -> str:
-    """What a reader sees of escaped Markdown source: the escapes and word joiners drop away."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", source).replace("\u2060", "").replace("  \n", "\n")
 
 
 def assert_text_only(at) -> str:
