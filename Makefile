@@ -32,7 +32,7 @@ run: $(VENV)/.installed
 	@echo ""
 	@echo "  Greenlight portal: http://$(HOST):$(PORT)"
 	@echo ""
-	$(BIN)/streamlit run portal/app.py --server.address $(HOST) --server.port $(PORT) --server.headless true
+	$(BIN)/streamlit run portal/server.py --server.address $(HOST) --server.port $(PORT) --server.headless true
 
 # Installs what the tests need (Chromium, PostgreSQL), runs the whole suite, stops what it started.
 test: $(VENV)/.installed-test

@@ -12,6 +12,7 @@ from backend.db import Database
 from backend.governance.accounts import Accounts
 from backend.governance.org_policy import OrgPolicy
 from backend.governance.policy_exceptions import PolicyExceptions
+from backend.governance.sessions import PortalSessions
 from backend.governance.signoff import SignOffs
 from backend.governance.tokens import Tokens
 from backend.registry import Registry
@@ -31,6 +32,7 @@ class App:
     org_policy: OrgPolicy
     tokens: Tokens
     policy_exceptions: PolicyExceptions
+    sessions: PortalSessions
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, ensure_schema: bool = True) -> App:
@@ -47,7 +49,7 @@ class App:
         artifacts = ArtifactStore(settings.artifacts_dir)
         app = cls(settings=settings, db=db, registry=Registry(db, artifacts), artifacts=artifacts,
                   accounts=Accounts(db), signoffs=SignOffs(db, artifacts), org_policy=OrgPolicy(db), tokens=Tokens(db),
-                  policy_exceptions=PolicyExceptions(db))
+                  policy_exceptions=PolicyExceptions(db), sessions=PortalSessions(db))
         app.signoffs.after_decision = app._record_decision_in_card
         return app
 

@@ -333,6 +333,9 @@ class ServingState:
     previous: int | None
     test: int | None
     changed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class VersionStanding:
     """Where one version stands, with what its automated stages found (for the portfolio)."""
 

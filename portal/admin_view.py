@@ -19,7 +19,7 @@ from backend.governance.permissions import BUILTIN_ROLES, REVIEWER_ROLES
 from portal import data
 from portal.errors import show_error
 from portal.signoff_wording import role_explanation, role_label, role_list
-from portal.wording import format_when
+from portal.wording import escape_markdown, format_when
 
 __all__ = ["accounts_section", "policy_section", "known_roles"]
 
@@ -54,7 +54,7 @@ def _show_flash(section: str) -> None:
     if not flash or flash[0] != section:
         return
     st.session_state.pop(_FLASH)
-    st.success(flash[1], icon=":material/check_circle:")
+    st.success(escape_markdown(flash[1]), icon=":material/check_circle:")
 
 
 def accounts_section(admin: User, users: list[User], roles: list[str]) -> None:

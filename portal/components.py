@@ -123,10 +123,10 @@ def model_card(model: ModelStanding) -> None:
         about, status = st.columns([3, 2], gap="large")
         with about:
             st.markdown(f"#### {escape_markdown(summary.title or summary.name)}")
-            st.caption(f"Model `{summary.name}` · owner: {escape_markdown(summary.owner)} · "
+            st.caption(f"Model {escape_markdown(summary.name)} · owner: {escape_markdown(summary.owner)} · "
                        f"risk tier: {escape_markdown(summary.risk_tier)}")
             st.markdown(escape_markdown(summary.description) or "_No description given._")
-            st.page_link(MODEL_PAGE, label=f"Open {summary.name}: versions, evidence and lineage",
+            st.page_link(MODEL_PAGE, label=f"Open {escape_markdown(summary.name)}: versions, evidence and lineage",
                          query_params={"model": summary.name}, icon=":material/arrow_forward:")
         with status:
             if model.production is not None:

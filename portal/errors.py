@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from backend.errors import GreenlightError
+from portal.wording import escape_markdown
 
 __all__ = ["show_error", "errors_shown", "UNEXPECTED_MESSAGE"]
 
@@ -33,7 +34,8 @@ _ICONS = {
 def show_error(exc: Exception, *, hint: str | None = None) -> None:
     """Show ``exc`` as ``st.error``: its own message when it is ours, a generic one otherwise."""
     if isinstance(exc, GreenlightError):
-        message = exc.message if not hint else f"{exc.message} {hint}"
+        # Messages quote what people typed and what files hold: shown as text, never as Markdown.
+        message = escape_markdown(exc.message) + (f" {hint}" if hint else "")
         st.error(message, icon=_ICONS.get(exc.code, ":material/error:"))
         return
     log.error("Unexpected error while rendering a portal page", exc_info=exc)

@@ -30,9 +30,9 @@ def my_items(user: User, items: list[InboxItem], risk_tiers: dict[str, str]) -> 
             with about:
                 st.markdown(f"#### {escape_markdown(item.title or item.model)} — version {item.version}")
                 tier = risk_tiers.get(item.model) or item.risk_tier or "not set"
-                st.caption(f"Model `{item.model}` · risk tier: {escape_markdown(tier)} · built by "
+                st.caption(f"Model {escape_markdown(item.model)} · risk tier: {escape_markdown(tier)} · built by "
                            f"{escape_markdown(item.author)} · you sign as {role_list(item.roles)}")
-                st.page_link(SIGNOFF_PAGE, label=f"Open the sign-off packet for {item.model} version {item.version}",
+                st.page_link(SIGNOFF_PAGE, label=f"Open the sign-off packet for {escape_markdown(item.model)} version {item.version}",
                              query_params={"model": item.model, "version": str(item.version)},
                              icon=":material/arrow_forward:")
             with when:

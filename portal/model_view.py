@@ -37,8 +37,8 @@ def _text_table(frame) -> None:
 
 
 def model_header(model: ModelSummary) -> None:
-    st.title(model.title or model.name)
-    st.caption(f"Model `{model.name}` · owner: {escape_markdown(model.owner)} · risk tier: "
+    st.title(escape_markdown(model.title or model.name))
+    st.caption(f"Model {escape_markdown(model.name)} · owner: {escape_markdown(model.owner)} · risk tier: "
                f"{escape_markdown(model.risk_tier)} · task: {escape_markdown(model.task)}")
     st.markdown(escape_markdown(model.description) or "_No description given._")
     production = (f"version {model.production_version} serves all live traffic." if model.production_version
@@ -161,10 +161,11 @@ def _build_evidence(evidence: dict[str, Any]) -> None:
         lines.append(f"Trained **{escape_markdown(evidence['estimator'])}**"
                      + (f" in {format_duration(fit)}" if fit is not None else "") + ".")
     if train:
-        lines.append(f"Training data: `{train.get('file')}`, {train.get('rows', 0):,} rows"
+        lines.append(f"Training data: {escape_markdown(str(train.get('file')))}, {train.get('rows', 0):,} rows"
                      + (f" with {data['features']} input columns" if data.get("features") else "") + ".")
     if test:
-        lines.append(f"Test data, kept aside for validation: `{test.get('file')}`, {test.get('rows', 0):,} rows.")
+        lines.append(f"Test data, kept aside for validation: {escape_markdown(str(test.get('file')))}, "
+                     f"{test.get('rows', 0):,} rows.")
     share = data.get("positive_share_train")
     if share is not None:
         lines.append(f"Share of '{escape_markdown(str(data.get('positive_label')))}' cases in the training "

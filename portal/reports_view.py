@@ -75,7 +75,7 @@ def choose_version(models: list[ModelSummary]) -> tuple[ModelSummary, Version] |
         return None
     page = data.list_versions(name)
     if not page.versions:
-        st.info(f"{by_name[name].title} has no version yet. Run its pipeline to register one; the reports are "
+        st.info(f"{_md(by_name[name].title)} has no version yet. Run its pipeline to register one; the reports are "
                 "written for every version that passes its smoke checks.")
         return None
     reported = report_data.versions_with_reports(name, [v.number for v in page.versions])
@@ -95,7 +95,7 @@ def choose_version(models: list[ModelSummary]) -> tuple[ModelSummary, Version] |
 
 
 def render(model: ModelSummary, version: Version, reports: VersionReports) -> None:
-    st.header(f"{model.title or model.name}, version {version.number}")
+    st.header(f"{_md(model.title or model.name)}, version {version.number}")
     st.markdown(f"**State:** {state_badge(version.state)} — {state_explanation(version.state)}")
     st.page_link(MODEL_PAGE, label="Open this version's pipeline stages and lineage",
                  query_params={"model": model.name, "version": str(version.number)}, icon=":material/timeline:")

@@ -73,8 +73,8 @@ def choose_version(models: list[ModelSummary]) -> tuple[ModelSummary, int] | Non
 
 def header(model: ModelSummary, version: Version, status: SignOffStatus, names: dict[str, str], *,
            can_sign_as: list[str], cannot_sign_because: str | None = None) -> None:
-    st.header(f"{model.title or model.name} — version {status.version}", divider="gray")
-    st.caption(f"Model `{model.name}` · built by {escape_markdown(person(status.author, names))} "
+    st.header(f"{escape_markdown(model.title or model.name)} — version {status.version}", divider="gray")
+    st.caption(f"Model {escape_markdown(model.name)} · built by {escape_markdown(person(status.author, names))} "
                f"on {format_when(version.created_at)}")
     st.markdown(f"**State:** {state_badge(status.state)} — {state_explanation(status.state)}")
     st.subheader("What the model is for")

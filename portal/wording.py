@@ -6,6 +6,7 @@ to test.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -283,7 +284,38 @@ def glossary_line(*terms: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """User text shown inside Markdown renders as typed, not as formatting."""
-    for char in "\\`*_[]<>|~$#":
-        text = text.replace(char, "\\" + char)
-    return text
+    """User text, ready to sit inside Markdown and show exactly as typed: never a link, never bold.
+
+    The one helper for everything a person or a file supplied (titles, descriptions, owners,
+    comments, conditions, reasons, account names, column and file names in messages) wherever
+    Streamlit renders Markdown: ``st.markdown``, captions, titles and headers, alerts, labels.
+    Tables, select boxes and ``st.text`` show plain text already and take the text as it is.
+
+    - Control characters and the bidirectional overrides that reorder what a reader sees are
+      removed; tabs become spaces.
+    - Every character that can start Markdown or Streamlit markup is backslash-escaped (an escaped
+      character shows as itself): emphasis and strike-through, links and images, HTML and
+      entities, tables, headings, math, emoji and icon short codes (``:smile:``) and colour
+      directives (``:red[…]``); and so is a list, quote or heading marker at the start of a line.
+    - Streamlit turns bare web and e-mail addresses into links, and ``:material/…:`` into an
+      icon, even when escaped, so an invisible word joiner (U+2060) follows ``http:``/``https:``,
+      ``www``, ``@`` and the colon before ``material/``.
+    - Line breaks stay line breaks, and a line never starts with spaces (which would make it code).
+    """
+    text = _UNSAFE_CHARACTERS.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
+    text = _AUTOLINK_STARTS.sub(lambda m: m.group(0) + _WORD_JOINER, text)
+    text = _MARKDOWN_SPECIALS.sub(r"\\\g<0>", text)
+    return "  \n".join(_LINE_MARKER.sub(r"\g<1>\\\g<2>", line.lstrip()) for line in text.split("\n"))
+
+
+_WORD_JOINER = "\u2060"
+# C0 controls but the line feed, DEL, C1 controls, and the bidirectional embeddings,
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+_UNSAFE_CHARACTERS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# What Streamlit turns into markup even when escaped: bare web and e-mail addresses (links start
+# at "http:"/"https:" before "//", "www" before "." and "@"), and ":material/…:" icons (it
+# rewrites that text before parsing the Markdown).
+_AUTOLINK_STARTS = re.compile(r"(?i)https?:(?=//)|www(?=\.)|@|:(?=material/)")
+_MARKDOWN_SPECIALS = re.compile(r"[\\`*_\[\]<>|~$#&:]")
+# A list item ("-", "+", "1.", "1)") or a setext heading underline ("=") at the start of a line.
+_LINE_MARKER = re.compile(r"^(\d*)([-+=]|(?<=\d)[.)])")

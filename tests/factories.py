@@ -214,3 +214,43 @@ def approve(app, name: str, number: int, *, reviewers: tuple[tuple[str, str], ..
         app.signoffs.decide(name, number, reviewer=app.accounts.get_user(username), role=role, decision="approve",
                             comment="", evidence=status.evidence, acknowledgements=acknowledgements)
 
+
+
+#: Text that turns into markup wherever it is not escaped: a Markdown link, bold, bare web and
+#: e-mail addresses, an icon short code and HTML.
+HOSTILE_TEXT = ("[phish](https://evil.example/login) **bold** see https://evil.example/bare, www.evil.example "
+                "or a@evil.example :material/home: <b>b</b>")
+
+
+def hostile_registry(app, *, password: str = "correct horse battery") -> None:
+    """The model "hostile" with hostile text in every field people fill in.
+
+    Version 1 awaits sign-off: bea (whose display name is hostile) approved it with a hostile
+    comment and condition; version 2 stopped with a hostile reason, file name and message.
+    Accounts: dana (data scientist, the author), bea, rick (risk), ada (admin), vic (viewer),
+    each with ``password`` (or, when it is callable, ``password(username)``).
+    """
+    from backend.governance.accounts import operator
+
+    accounts = (("dana", "data_scientist", None), ("bea", "business_owner", f"Bea {HOSTILE_TEXT}"),
+                ("rick", "risk", None), ("ada", "admin", None), ("vic", "viewer", None))
+    for username, role, display_name in accounts:
+        secret = password(username) if callable(password) else password
+        app.accounts.add_user(username, secret, [role], actor=operator(), display_name=display_name)
+    number = validated_version(app, "hostile", author="dana")
+    app.registry.upsert_model(ModelInfo(name="hostile", title=f"Title {HOSTILE_TEXT}",
+                                        description=f"About {HOSTILE_TEXT}", owner=f"Owner {HOSTILE_TEXT}",
+                                        risk_tier="medium", task="classification"),
+                              actor=app.accounts.get_user("dana"))
+    app.signoffs.request("hostile", number, actor="pipeline")
+    status = app.signoffs.status("hostile", number)
+    app.signoffs.decide("hostile", number, reviewer=app.accounts.get_user("bea"), role="business_owner",
+                        decision="conditions", comment=f"Comment {HOSTILE_TEXT}", evidence=status.evidence,
+                        conditions=[f"Condition {HOSTILE_TEXT}"])
+    failed = app.registry.create_version("hostile", author=app.accounts.get_user("dana")).number
+    run = app.registry.start_stage("hostile", failed, "build")
+    app.registry.finish_stage(run, status="passed", messages=[],
+                              evidence={"data": {"train": {"file": f"train {HOSTILE_TEXT}.csv", "rows": 10}}})
+    run = app.registry.start_stage("hostile", failed, "smoke_checks")
+    app.registry.finish_stage(run, status="failed", messages=[f"Message {HOSTILE_TEXT}"], evidence={})
+    app.registry.transition("hostile", failed, "failed", actor="pipeline", reason=f"Reason {HOSTILE_TEXT}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from backend.cli.base import cli, jsonable, open_app, print_json, read_password
+from backend.cli.base import clean_text, cli, jsonable, open_app, print_json, read_password
 from backend.errors import InvalidData, PermissionDenied
 from backend.governance.accounts import operator
 
@@ -48,7 +48,8 @@ def users_list(as_json: bool) -> None:
         return
     click.echo(f"{'USER':20} {'ROLES':36} {'E-MAIL':30} STATUS")
     for u in accounts:
-        click.echo(f"{u.username:20} {', '.join(u.roles):36} {u.email or '-':30} {'disabled' if u.disabled else 'active'}")
+        click.echo(f"{clean_text(u.username):20} {', '.join(u.roles):36} {clean_text(u.email or '-'):30} "
+                   f"{'disabled' if u.disabled else 'active'}")
 
 
 @users.command("set-role")
@@ -97,7 +98,8 @@ def signoff_list(as_json: bool) -> None:
         click.echo("Nothing is waiting for sign-off.")
         return
     for s in waiting:
-        click.echo(f"{s.model} version {s.version} (author {s.author}): waiting for {', '.join(s.missing_roles)}")
+        click.echo(f"{clean_text(s.model)} version {s.version} (author {clean_text(s.author)}): "
+                   f"waiting for {', '.join(s.missing_roles)}")
 
 
 @signoff.command("decide")
@@ -161,7 +163,7 @@ def conditions_close(condition_id: int, username: str, note: str) -> None:
     app = open_app()
     user = app.accounts.authenticate(username, read_password(confirm=False, prompt=f"Password for {username}"))
     closed = app.signoffs.close_condition(condition_id, user=user, note=note)
-    click.echo(f"Condition {closed.id} on {closed.model} version {closed.version} is closed.")
+    click.echo(f"Condition {closed.id} on {clean_text(closed.model)} version {closed.version} is closed.")
 
 
 # -- policy -----------------------------------------------------------------------------------
@@ -244,5 +246,5 @@ def audit_list(model: str | None, action: str | None, limit: int, as_csv: bool) 
             writer.writerow([e.seq, e.at.isoformat(), e.actor, e.action, e.model, e.version, e.detail, e.hash])
         return
     for e in entries:
-        click.echo(f"{e.seq:>6} {e.at:%Y-%m-%d %H:%M:%S} {e.actor:20} {e.action:20} {e.model or '-'} "
-                   f"{e.version or ''} {e.detail}")
+        click.echo(f"{e.seq:>6} {e.at:%Y-%m-%d %H:%M:%S} {clean_text(e.actor):20} {clean_text(e.action):20} "
+                   f"{clean_text(e.model or '-')} {e.version or ''} {clean_text(e.detail)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sys
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,8 @@ from backend.config import Settings
 from backend.domain import User
 from backend.errors import GreenlightError, Interrupted, PermissionDenied
 
-__all__ = ["cli", "main", "open_app", "print_json", "jsonable", "version_json", "read_password", "signed_in"]
+__all__ = ["cli", "main", "open_app", "print_json", "jsonable", "version_json", "read_password", "signed_in",
+           "clean_text"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,6 +61,27 @@ def open_app(*, ensure_schema: bool = True) -> App:
         # A stage whose process died is recognised by the next command that meets the registry.
         app.registry.recover_stranded()
     return app
+
+
+# Terminal escape sequences whole (CSI such as colours and cursor moves, OSC such as hyperlinks and
+# window titles, and the other ESC forms), then any control character left, C0 and C1, and the
+# bidirectional overrides that reorder what a reader sees.
+_ESCAPE_SEQUENCES = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+                               r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+                               r"|\x1b[ -/]*[0-~]?")
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: Any) -> str:
+    """Stored text, safe to print on a terminal: what it says, never what it does.
+
+    Titles, names, reasons and messages come from people and files. Printed raw, a carriage
+    return could overwrite the line before it, and an escape sequence could recolour the
+    terminal or hide a link behind other words (OSC 8). Escape sequences are removed whole,
+    every other control character becomes a space (a line break too: one value, one line),
+    and so are the bidirectional overrides.
+    """
+    return _CONTROL_CHARACTERS.sub(" ", _ESCAPE_SEQUENCES.sub("", str(value)))
 
 
 def read_password(*, confirm: bool, prompt: str = "Password") -> str:

@@ -7,7 +7,15 @@ import time
 
 import click
 
-from backend.cli.base import cli, jsonable, open_app, print_json, signed_in, version_json
+from backend.cli.base import (
+    clean_text,
+    cli,
+    jsonable,
+    open_app,
+    print_json,
+    signed_in,
+    version_json,
+)
 
 __all__ = ["cli"]
 
@@ -73,9 +81,9 @@ def pipeline_run(spec: str, commit: str | None, username: str | None, factory: s
         elif message == "passed":
             click.echo(f"✔ {stage} passed ({took})", file=out)
         elif message.startswith("failed: "):
-            click.echo(f"✘ {stage} failed: {message.removeprefix('failed: ')}", file=out)
+            click.echo(f"✘ {stage} failed: {clean_text(message.removeprefix('failed: '))}", file=out)
         else:
-            click.echo(f"    {message}", file=out)
+            click.echo(f"    {clean_text(message)}", file=out)
 
     result = run_pipeline(app, spec, actor=actor, commit=commit, factory=factory, progress=progress)
     if as_json:
@@ -83,10 +91,11 @@ def pipeline_run(spec: str, commit: str | None, username: str | None, factory: s
     if result.passed:
         finished = ("finished the automated stages, with failed fairness checks for the reviewers" if warned
                     else "passed every automated stage")
-        click.echo(f"{result.model} version {result.version} {finished}; it now waits for "
+        click.echo(f"{clean_text(result.model)} version {result.version} {finished}; it now waits for "
                    f"sign-off by: {', '.join(result.waiting_for)}.", file=out)
         return
-    click.echo(f"error: {result.model} version {result.version} failed at {result.failed_stage}: {result.reason}",
+    click.echo(f"error: {clean_text(result.model)} version {result.version} failed at {result.failed_stage}: "
+               f"{clean_text(result.reason)}",
                err=True)
     sys.exit(1)
 
@@ -128,8 +137,8 @@ def models_list(as_json: bool) -> None:
         return
     click.echo(f"{'MODEL':28} {'LATEST':>6} {'STATE':18} {'PRODUCTION':>10}  TITLE")
     for s in summaries:
-        click.echo(f"{s.name:28} {s.latest_version or '-':>6} {s.latest_state or '-':18} "
-                   f"{s.production_version or '-':>10}  {s.title}")
+        click.echo(f"{clean_text(s.name):28} {s.latest_version or '-':>6} {s.latest_state or '-':18} "
+                   f"{s.production_version or '-':>10}  {clean_text(s.title)}")
 
 
 @cli.command("versions")
@@ -146,8 +155,8 @@ def versions(model: str, limit: int, before: int | None, as_json: bool) -> None:
     click.echo(f"{'VERSION':>7} {'STATE':18} {'AUTHOR':14} {'CREATED':20} ESTIMATOR")
     for v in page.versions:
         tags = f" [{', '.join(v.aliases)}]" if v.aliases else ""
-        click.echo(f"{v.number:>7} {v.state:18} {v.author[:14]:14} {v.created_at:%Y-%m-%d %H:%M:%S} "
-                   f"{v.estimator or '-'}{tags}")
+        click.echo(f"{v.number:>7} {v.state:18} {clean_text(v.author)[:14]:14} {v.created_at:%Y-%m-%d %H:%M:%S} "
+                   f"{clean_text(v.estimator or '-')}{tags}")
     if page.next_before:
         click.echo(f"… {page.total} versions in all; next page: --before {page.next_before}")
 
@@ -167,14 +176,16 @@ def version(model: str, number: int, as_json: bool) -> None:
     if as_json:
         print_json({**version_json(v), "stages": stages, "artifacts": artifacts})
         return
-    click.echo(f"{model} version {number}: {v.state}" + (f" — {v.failure_reason}" if v.failure_reason else ""))
+    click.echo(f"{clean_text(model)} version {number}: {v.state}"
+               + (f" — {clean_text(v.failure_reason)}" if v.failure_reason else ""))
     build = next((s for s in stages if s.stage == "build"), None)
     factory = (build.evidence or {}).get("factory") if build else None
-    click.echo(f"  author {v.author}, created {v.created_at:%Y-%m-%d %H:%M:%S} UTC, commit {v.git_commit or '-'}")
-    click.echo(f"  estimator {v.estimator or '-'} from factory {factory or '-'}; data {v.data_fingerprint or '-'}; "
-               f"spec {v.spec_hash or '-'}")
+    click.echo(f"  author {clean_text(v.author)}, created {v.created_at:%Y-%m-%d %H:%M:%S} UTC, "
+               f"commit {clean_text(v.git_commit or '-')}")
+    click.echo(f"  estimator {clean_text(v.estimator or '-')} from factory {clean_text(factory or '-')}; "
+               f"data {v.data_fingerprint or '-'}; spec {v.spec_hash or '-'}")
     for a in artifacts:
-        click.echo(f"  artifact {a.kind}: {a.uri} ({a.size_bytes:,} bytes, sha256 {a.sha256})")
+        click.echo(f"  artifact {a.kind}: {clean_text(a.uri)} ({a.size_bytes:,} bytes, sha256 {a.sha256})")
     for name, value in v.metrics.items():
         if name in METRICS:
             click.echo(f"  {METRICS[name].label:18} {format_value(name, value):>14}  {METRICS[name].explanation}")
@@ -182,9 +193,9 @@ def version(model: str, number: int, as_json: bool) -> None:
         duration = f"{s.duration_s:.1f} s" if s.duration_s is not None else "running"
         click.echo(f"  stage {s.stage}: {_stage_word(s)} ({duration})")
         for message in s.messages:
-            click.echo(f"      {message}")
+            click.echo(f"      {clean_text(message)}")
         for line in _stage_findings(s):
-            click.echo(f"      {line}")
+            click.echo(f"      {clean_text(line)}")
 
 
 def _failed_checks(stage) -> list[dict]:
@@ -238,9 +249,9 @@ def demo(if_empty: bool) -> None:
 
     def progress(stage: str, message: str) -> None:
         if stage == "demo":
-            click.echo(f"▶ {message}")
+            click.echo(f"▶ {clean_text(message)}")
         elif message.startswith("failed: "):
-            click.echo(f"    ✘ {stage}: {message.removeprefix('failed: ')}")
+            click.echo(f"    ✘ {stage}: {clean_text(message.removeprefix('failed: '))}")
 
     try:
         results = seed_demo(app, progress=progress)

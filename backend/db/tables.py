@@ -12,7 +12,8 @@ from backend import domain
 from backend.db.types import UTCDateTime, utcnow
 
 __all__ = ["Base", "ModelRow", "VersionRow", "AliasRow", "StageRunRow", "ArtifactRow", "AuditRow", "AuditHeadRow",
-           "UserRow", "SignOffRow", "ConditionRow", "OrgPolicyRow", "ApiTokenRow", "PolicyExceptionRow", "MetaRow"]
+           "UserRow", "SignOffRow", "ConditionRow", "OrgPolicyRow", "ApiTokenRow", "PolicyExceptionRow", "MetaRow",
+           "SignInAttemptRow", "PortalSessionRow"]
 
 
 class Base(DeclarativeBase):
@@ -320,3 +321,30 @@ class MetaRow(Base):
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+class SignInAttemptRow(Base):
+    """One password check, kept for a day: what the sign-in throttle counts."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_username", "username", "at"),
+                      Index("ix_sign_in_attempts_client", "client", "at"),
+                      Index("ix_sign_in_attempts_at", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    username: Mapped[str] = mapped_column(String(100))  # as typed: unknown names are throttled too
+    client: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(20))  # succeeded | failed | refused (while locked out)
+
+
+class PortalSessionRow(Base):
+    """A signed-in browser. Only the token's SHA-256 is stored, so a copy of the table signs nobody in."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()

@@ -17,7 +17,7 @@ from backend.db.tables import UserRow
 from backend.db.types import utcnow
 from backend.domain import User
 from backend.errors import Conflict, InvalidData, NotFound, PermissionDenied
-from backend.governance import audit
+from backend.governance import audit, sign_in
 from backend.governance.actors import OPERATOR_SUFFIX, acting
 from backend.governance.permissions import check_role_name, require
 
@@ -156,8 +156,15 @@ class Accounts:
             audit.append(session=session, actor=actor.username, action="account.password",
                          detail={"username": username})
 
-    def authenticate(self, username: str, password: str) -> User:
-        """The account, if the password matches and it is enabled; one message for any mismatch."""
+    def authenticate(self, username: str, password: str, *, client: str = sign_in.COMMAND_LINE) -> User:
+        """The account, if the password matches and it is enabled; one message for any mismatch.
+
+        Throttled per account and per ``client`` (the browser's address; the command line by
+        default), and every failure is audited: see :mod:`backend.governance.sign_in`.
+        """
+        return sign_in.throttled(self.db, username, client, lambda: self._check_password(username, password))
+
+    def _check_password(self, username: str, password: str) -> User:
         refused = PermissionDenied("Wrong user name or password.", code="login_failed")
         with self.db.read() as session:
             row = session.execute(select(UserRow).where(UserRow.username == username)).scalar_one_or_none()

@@ -86,7 +86,7 @@ def serve_portal(greenlight_env: dict[str, str], log: Path) -> Iterator[str]:
     env["OMP_NUM_THREADS"] = "1"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "portal/app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", "portal/server.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)

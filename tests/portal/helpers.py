@@ -4,6 +4,7 @@ as a reader would (the words, the tables, the buttons).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -59,6 +60,12 @@ def table_with(at: AppTest, column: str, *, every: bool = False):
     return found if every else found[0]
 
 
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown the portal escaped (``portal.wording.escape_markdown``):
+    backslash escapes and invisible word joiners drop away, hard line breaks are line breaks."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "").replace("  \n", "\n")
+
+
 def visible_text(at: AppTest, *also: str, labels: bool = True) -> str:
     """Everything a reader can read on the page, tables included, as one string.
 
@@ -68,9 +75,9 @@ def visible_text(at: AppTest, *also: str, labels: bool = True) -> str:
     parts = []
     for kind in READABLE + also:
         for element in at.get(kind):
-            parts.append(str(getattr(element, "value", "")))
+            parts.append(shown(str(getattr(element, "value", ""))))
             if labels:
-                parts.append(str(getattr(element, "label", "") or ""))
+                parts.append(shown(str(getattr(element, "label", "") or "")))
     parts += [e.label for e in at.expander]
     parts += [t.to_string() for t in tables(at)]
     return "\n".join(parts)

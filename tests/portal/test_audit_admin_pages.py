@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from backend.errors import PermissionDenied
 from backend.governance.audit import canonical_json
-from tests.portal.helpers import ADMIN, AUDIT, button, no_exception, open_page, table_with
+from tests.portal.helpers import ADMIN, AUDIT, button, no_exception, open_page, shown, table_with
 
 # -- audit log ---------------------------------------------------------------------------------
 
@@ -139,7 +139,8 @@ def test_an_empty_tier_is_refused_by_the_backend(demo_copy):
     at = open_page(ADMIN, user="ada")
     at.multiselect(key="policy_low").set_value([])
     button(at, "Save the policy").click().run()
-    assert [e.value for e in at.error] == ["Risk tier 'low' needs at least one role, each in lowercase words joined by '_'."]
+    assert [shown(e.value) for e in at.error] == [
+        "Risk tier 'low' needs at least one role, each in lowercase words joined by '_'."]
     assert demo_copy.org_policy.current()["signoff_roles_by_tier"]["low"] == ["business_owner"]
 
 

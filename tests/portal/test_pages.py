@@ -16,7 +16,6 @@ from backend.app import App
 from backend.metrics import METRICS
 from backend.registry.states import STATE_EXPLANATIONS, State
 from backend.reports import portfolio
-from portal.auth import SESSION_KEY
 from portal.components import in_group
 from portal.errors import UNEXPECTED_MESSAGE
 from portal.wording import run_status, state_label
@@ -295,20 +294,6 @@ def test_nobody_signed_in_sees_only_the_sign_in_form(demo_settings, page):
     assert [t.value for t in at.title] == ["Sign in to Greenlight"]
     assert "Consumer credit risk" not in visible_text(at)
     assert not at.dataframe
-
-
-def test_wrong_password_is_refused_and_the_right_one_signs_in(demo_settings):
-    at = open_page(user=None)
-    at.text_input[0].input("bea")
-    at.text_input[1].input("not her password")
-    at.button[0].click().run()
-    assert [e.value for e in at.error] == ["Wrong user name or password."]
-    assert SESSION_KEY not in at.session_state
-    at.text_input[1].input("bea-demo-password")
-    at.button[0].click().run()
-    assert at.session_state[SESSION_KEY] == "bea"
-    assert "Model portfolio" in [t.value for t in at.title]
-    assert "Bea Business-Owner" in [m.value.strip("*") for m in at.sidebar.markdown]
 
 
 def test_a_disabled_account_is_signed_out_at_once(demo_settings):

@@ -27,6 +27,7 @@ from tests.portal.helpers import (
     hand_made_version,
     no_exception,
     open_page,
+    shown,
     table_with,
     visible_text,
 )
@@ -152,7 +153,7 @@ def test_packet_is_read_only_with_the_reason(demo_settings, user, reason):
     at = packet(user)
     assert "Premium offer propensity — version 2" in [h.value for h in at.header], "the packet is readable"
     assert table_with(at, "SHA-256") is not None
-    decision = [i.value for i in at.info if i.proto.icon == ":material/lock:"]
+    decision = [shown(i.value) for i in at.info if i.proto.icon == ":material/lock:"]
     assert len(decision) == 1 and decision[0].startswith(reason), decision
     assert not at.radio and "Record my decision…" not in [b.label for b in at.button]
 
@@ -258,7 +259,7 @@ def test_someone_holding_two_required_roles_chooses_one_and_signs_once(demo_copy
     status = demo_copy.signoffs.status("income-propensity", 3)
     assert [(s.username, s.role) for s in status.signoffs] == [("max", "risk")]
     assert status.state == "awaiting_signoff", "one person, one decision: business owner still waits"
-    assert any(i.value.startswith("You already decided on this version: approved as risk") for i in at.info)
+    assert any(shown(i.value).startswith("You already decided on this version: approved as risk") for i in at.info)
 
 
 def test_a_decision_is_bound_to_the_evidence_the_page_showed(demo_copy):
@@ -324,7 +325,7 @@ def test_closing_a_condition_needs_a_note_and_is_recorded(demo_copy):
     at = packet("bea")
     (condition,) = demo_copy.signoffs.status("income-propensity", 2).conditions
     button(at, "Close this condition").click().run()
-    assert [e.value for e in at.error] == ["Say how the condition was met: the note is required."]
+    assert [shown(e.value) for e in at.error] == ["Say how the condition was met: the note is required."]
     at.text_area(key=f"close_note_{condition.id}").input("Monthly report set up with the board.")
     button(at, "Close this condition").click().run()
     assert any("The condition is closed" in s.value for s in at.success)
