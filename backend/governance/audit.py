@@ -71,7 +71,7 @@ def _entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str,
 
 def entry_mac(key: bytes, digest: str) -> str:
     """The HMAC-SHA256 of an entry's hash; the hash already covers every entry before it."""
-    return hmac.new(key, _MAC_DOMAIN + digest.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, _MAC_DOMAIN + digest.encode(), "sha256").hex()
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,9 @@ def verify(*, session: Session) -> ChainReport:
     _repeatable_read(session)
     head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one()
     walk = _ChainWalk(key, wanted={c.seq for c in listed})
-    rows = session.execute(select(AuditRow.__table__).order_by(AuditRow.seq).execution_options(yield_per=2000))
+    rows = session.execute(select(AuditRow.seq, AuditRow.at, AuditRow.actor, AuditRow.action, AuditRow.model,
+                                  AuditRow.version, AuditRow.detail, AuditRow.prev_hash, AuditRow.hash, AuditRow.mac)
+                           .order_by(AuditRow.seq).execution_options(yield_per=2000))
     try:
         broken = next((problem for row in rows if (problem := walk.step(row)) is not None), None)
     finally:
@@ -173,28 +175,28 @@ class _ChainWalk:
     def step(self, row: Any) -> tuple[int, str] | None:
         """(the entry's number, what is wrong with it), or None when it checks out."""
         self.count += 1
-        seq = row.seq
+        seq, at, actor, action, model, version, detail, prev_hash, stored_hash, mac = row
         if seq != self.expected_seq:
             return self.expected_seq, f"entry {self.expected_seq} is missing (the next entry found is {seq})"
-        if row.prev_hash != self.prev_hash:
+        if prev_hash != self.prev_hash:
             return seq, f"entry {seq} does not follow entry {seq - 1}: an entry was changed, inserted or removed"
-        digest = _entry_hash(row.prev_hash, seq, row.at, row.actor, row.action, row.model, row.version, row.detail)
-        if digest != row.hash:
+        digest = _entry_hash(prev_hash, seq, at, actor, action, model, version, detail)
+        if digest != stored_hash:
             return seq, f"entry {seq} was changed after it was written"
-        if row.mac is None:
+        if mac is None:
             if self.signed_from is not None:
                 return seq, (f"entry {seq} is not signed, yet the entries from {self.signed_from} on are: it was "
                              "written or rewritten without the audit key")
             self.unsigned += 1
-        elif not hmac.compare_digest(row.mac, entry_mac(self.key, digest)):
+        elif not hmac.compare_digest(mac, entry_mac(self.key, digest)):
             return seq, (f"entry {seq}'s signature does not match: it was changed after it was written, or signed "
                          "with another audit key than this one")
         elif self.signed_from is None:
             self.signed_from = seq
         if seq in self.wanted:
             self.hashes[seq] = digest
-        self.replay.apply(seq, row.actor, row.action, row.model, row.version, row.detail)
-        self.prev_hash, self.expected_seq = row.hash, seq + 1
+        self.replay.apply(seq, actor, action, model, version, detail)
+        self.prev_hash, self.expected_seq = stored_hash, seq + 1
         return None
 
 

@@ -73,7 +73,11 @@ class Replay:
             handler(self, LoggedEntry(seq, actor, action, model, version, json.loads(detail)))
 
     def version(self, entry: LoggedEntry) -> LoggedVersion:
-        return self.versions.setdefault((entry.model, entry.version), LoggedVersion())
+        key = (entry.model, entry.version)
+        logged = self.versions.get(key)
+        if logged is None:
+            logged = self.versions[key] = LoggedVersion()
+        return logged
 
     def contradiction(self, entry: LoggedEntry, text: str) -> None:
         if self.problem is None:
