@@ -129,3 +129,21 @@ def test_a_store_that_cannot_be_written_does_not_undo_the_change(app, monkeypatc
     _models(app, "beta")
     assert [int(n.split("-")[0]) for n in _checkpoints(app)] == [2]
     assert app.registry.verify_audit().intact and last_seq(app) == 2
+
+
+def test_a_change_committed_as_verify_starts_is_not_taken_for_a_cut_tail(app, monkeypatch):
+    """Checkpoints are listed before the log is read, so one written just before the listing
+    belongs to an entry the log's snapshot contains."""
+    from backend.governance.audit_checkpoints import Checkpoints
+
+    _models(app, "alpha")
+    listed = Checkpoints.listed
+
+    def another_writer_commits_first(self):
+        make_model(app.registry, f"late-{len(_checkpoints(app))}")
+        return listed(self)
+
+    monkeypatch.setattr(Checkpoints, "listed", another_writer_commits_first)
+    report = app.registry.verify_audit()
+    assert report.intact, report.problem
+    assert report.entries == 2 and report.checkpoint.startswith("000000000002-")
