@@ -142,17 +142,25 @@ def verify(*, session: Session) -> ChainReport:
     rows = session.execute(select(AuditRow.seq, AuditRow.at, AuditRow.actor, AuditRow.action, AuditRow.model,
                                   AuditRow.version, AuditRow.detail, AuditRow.prev_hash, AuditRow.hash, AuditRow.mac)
                            .order_by(AuditRow.seq).execution_options(yield_per=2000))
+    broken = None
     try:
-        broken = next((problem for row in rows if (problem := walk.step(row)) is not None), None)
+        for row in rows:
+            broken = walk.step(row)
+            if broken is not None:
+                break
     finally:
         rows.close()  # a PostgreSQL server-side cursor stays open when the walk stops early
     done = dict(entries=walk.count, unsigned=walk.unsigned)
     if broken is not None:
         return ChainReport(False, first_bad_seq=broken[0], problem=broken[1], kind="chain", **done)
     last = walk.expected_seq - 1
-    if head.seq != last or head.hash != walk.prev_hash:
+    if head.seq > last:
         return ChainReport(False, first_bad_seq=last + 1, problem=f"the log ends at entry {last} but {head.seq} were "
                            "written: entries at the end were removed", kind="chain", **done)
+    if head.seq != last or head.hash != walk.prev_hash:
+        return ChainReport(False, first_bad_seq=head.seq, problem=f"audit_head names entry {head.seq} "
+                           f"({head.hash[:12]}…) but the log ends at entry {last}: audit_head was changed",
+                           kind="chain", **done)
     problem, matched = _against_checkpoints(checkpoints, listed, walk.hashes, last)
     if problem is not None:
         return ChainReport(False, problem=problem, kind="checkpoint", **done)

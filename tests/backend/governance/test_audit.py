@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from backend.db.tables import AuditRow
+from backend.db.tables import AuditHeadRow, AuditRow
 from backend.governance import audit
 from tests.tampering import edit_entry, rechain
 
@@ -122,3 +122,12 @@ def test_a_database_opened_without_the_key_cannot_write_the_log(app):
         assert caught.value.code == "audit_key_missing"
     finally:
         keyless.dispose()
+
+
+def test_a_rewound_audit_head_is_caught(app):
+    _fill(app)
+    with app.db.engine.begin() as conn:
+        conn.execute(update(AuditHeadRow).values(seq=3))
+    report = _verify(app)
+    assert not report.intact and report.problem.startswith("audit_head names entry 3 (")
+    assert report.problem.endswith("but the log ends at entry 5: audit_head was changed")
