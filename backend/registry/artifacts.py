@@ -133,9 +133,9 @@ class AppendOnlyFolder:
         self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         try:
-            # No fsync: these objects are as durable as a SQLite commit (synchronous=NORMAL), so
-            # a power cut cannot leave one recording an entry the database then lost; a lost
-            # object is harmless, the next one covers it. It saves ~4 ms on every write.
+            # No fsync: a checkpoint need be no more durable than a SQLite commit (WAL,
+            # synchronous=NORMAL), and one lost in a power cut is harmless: the next one covers
+            # its entry. Forcing each to disk cost ~4 ms on every write.
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.chmod(tmp, 0o444)
