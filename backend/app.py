@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 from backend.config import Settings
 from backend.db import Database
+from backend.governance import audit
 from backend.governance.accounts import Accounts
+from backend.governance.audit_checkpoints import CHECKPOINT_FOLDER, Checkpoints
+from backend.governance.audit_key import load_audit_key
 from backend.governance.org_policy import OrgPolicy
 from backend.governance.policy_exceptions import PolicyExceptions
 from backend.governance.sessions import PortalSessions
@@ -38,15 +41,19 @@ class App:
     def open(cls, settings: Settings | None = None, *, ensure_schema: bool = True) -> App:
         """Connect to the database (creating the schema in an empty one) and the store."""
         settings = settings or Settings.from_env()
-        settings.home.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.db_url)
+        # Only the person running Greenlight reads its home: the key and the SQLite file live there.
+        settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        key = load_audit_key(settings)
+        artifacts = ArtifactStore(settings.artifacts_dir)
+        checkpoints = Checkpoints(artifacts.append_only(CHECKPOINT_FOLDER), key)
+        db = Database(settings.db_url, session_info=audit.session_info(key=key, checkpoints=checkpoints))
+        db.on_commit(audit.checkpoint_after_commit)
         if ensure_schema:
             try:
                 db.ensure_schema()
             except BaseException:
                 db.dispose()
                 raise
-        artifacts = ArtifactStore(settings.artifacts_dir)
         app = cls(settings=settings, db=db, registry=Registry(db, artifacts), artifacts=artifacts,
                   accounts=Accounts(db), signoffs=SignOffs(db, artifacts), org_policy=OrgPolicy(db), tokens=Tokens(db),
                   policy_exceptions=PolicyExceptions(db), sessions=PortalSessions(db))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["Settings"]
@@ -15,6 +15,8 @@ ENVIRONMENT_VARIABLES = {
     "GREENLIGHT_DB_URL": "SQLAlchemy database URL (default: SQLite file greenlight.db under the home)",
     "GREENLIGHT_ARTIFACTS": "folder of the long-term artifact store (default: artifacts/ under the home)",
     "GREENLIGHT_TOKEN": "API token the command line acts with (pipeline runs, exceptions), instead of --as USER",
+    "GREENLIGHT_AUDIT_KEY": "secret (at least 32 characters) that signs the audit log (default: the file audit.key "
+                            "under the home, created on first use with mode 0600)",
 }
 
 
@@ -30,11 +32,15 @@ class Settings:
         SQLAlchemy URL; SQLite and PostgreSQL (``postgresql+psycopg://``) are supported.
     artifacts_dir : Path
         Root of the content-addressed artifact store.
+    audit_key : str or None
+        The secret that signs the audit log; None means the key file under ``home``. Kept out
+        of ``repr`` so that printing the settings never shows it.
     """
 
     home: Path
     db_url: str
     artifacts_dir: Path
+    audit_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -43,4 +49,5 @@ class Settings:
         db_url = env.get("GREENLIGHT_DB_URL") or f"sqlite:///{home / 'greenlight.db'}"
         artifacts = env.get("GREENLIGHT_ARTIFACTS")
         artifacts_dir = Path(artifacts).expanduser().resolve() if artifacts else home / "artifacts"
-        return cls(home=home, db_url=db_url, artifacts_dir=artifacts_dir)
+        return cls(home=home, db_url=db_url, artifacts_dir=artifacts_dir,
+                   audit_key=env.get("GREENLIGHT_AUDIT_KEY") or None)

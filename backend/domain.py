@@ -253,10 +253,21 @@ class InboxItem:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """What ``audit verify`` found: intact, or the first problem and where it lies."""
+
     intact: bool
     entries: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    #: "chain" (an entry), "checkpoint" (the log against its checkpoints outside the database) or
+    #: "replay" (the registry's tables against the log)
+    kind: str | None = None
+    #: entries written before the log was signed: their links are checked, not their signature
+    unsigned: int = 0
+    #: the newest checkpoint outside the database that the log matches, if there is one
+    checkpoint: str | None = None
+    #: how many versions the replayed log was compared with
+    versions: int = 0
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ import io
 
 import pandas as pd
 
-from backend.domain import AuditEntry
+from backend.domain import AuditEntry, ChainReport
 from backend.governance.audit import canonical_json
 from portal.signoff_wording import action_label, audit_detail
-from portal.wording import format_when
+from portal.wording import escape_markdown, format_when
 
-__all__ = ["CSV_COLUMNS", "LIMITS", "audit_table", "audit_csv", "filter_by_actor"]
+__all__ = ["CSV_COLUMNS", "LIMITS", "audit_table", "audit_csv", "filter_by_actor", "chain_check_message"]
 
 #: The CSV's columns: the stored record, field for field (``detail`` as canonical JSON).
 CSV_COLUMNS = ["seq", "at", "actor", "action", "model", "version", "detail", "hash"]
@@ -42,3 +42,24 @@ def audit_csv(entries: list[AuditEntry]) -> bytes:
         writer.writerow([e.seq, e.at.isoformat(), e.actor, e.action, e.model or "",
                          "" if e.version is None else e.version, canonical_json(e.detail), e.hash])
     return out.getvalue().encode("utf-8")
+
+
+def chain_check_message(report: ChainReport) -> tuple[bool, str]:
+    """(whether the check passed, what to tell the reader) for the result of ``verify_audit``."""
+    if report.intact:
+        parts = [f"The chain is intact: all {report.entries:,} entries check out, each one linked to the one before "
+                 "and signed with Greenlight's key."]
+        if report.unsigned:
+            parts.append(f"The first {report.unsigned:,} were written before entries were signed: their links are "
+                         "checked, their signatures cannot be.")
+        parts.append("The log matches the latest checkpoint of it kept outside the database." if report.checkpoint
+                     else "No checkpoint of the log has been kept outside the database yet.")
+        parts.append(f"The states, aliases, sign-offs and conditions of the {report.versions:,} "
+                     f"version{'' if report.versions == 1 else 's'} in the registry agree with it.")
+        return True, " ".join(parts)
+    where = {"chain": f"The chain is broken at entry {report.first_bad_seq}",
+             "checkpoint": "The log does not match the checkpoint of it kept outside the database",
+             "replay": "The registry no longer agrees with the log"}.get(report.kind, "The audit log is broken")
+    # The problem quotes stored text (model names, condition texts): shown as text, never as markup.
+    return False, (f"{where}: {escape_markdown(report.problem or '')}. Tell the Greenlight administrators: the log or the registry was "
+                   "changed outside Greenlight.")

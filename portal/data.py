@@ -56,7 +56,9 @@ def _settings_key() -> SettingsKey:
 
 @st.cache_resource(show_spinner=False, on_release=lambda app: app.close())
 def _open_app(home: str, db_url: str, artifacts_dir: str) -> App:
-    return App.open(Settings(home=Path(home), db_url=db_url, artifacts_dir=Path(artifacts_dir)))
+    # The audit key stays out of the cache key (and so out of anything Streamlit hashes or shows).
+    return App.open(Settings(home=Path(home), db_url=db_url, artifacts_dir=Path(artifacts_dir),
+                             audit_key=Settings.from_env().audit_key))
 
 
 def get_app() -> App:

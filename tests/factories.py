@@ -254,3 +254,8 @@ def hostile_registry(app, *, password: str = "correct horse battery") -> None:
     run = app.registry.start_stage("hostile", failed, "smoke_checks")
     app.registry.finish_stage(run, status="failed", messages=[f"Message {HOSTILE_TEXT}"], evidence={})
     app.registry.transition("hostile", failed, "failed", actor="pipeline", reason=f"Reason {HOSTILE_TEXT}")
+
+
+def audit_entry(app, model: str = "test-model", *, actor: str = "tester") -> None:
+    """One committed transaction that appends exactly one audit entry (and so one checkpoint)."""
+    app.registry.record(actor=actor, action="test.event", model=model)

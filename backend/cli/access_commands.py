@@ -217,18 +217,29 @@ def policy_set(tier: str | None, roles: str | None, expires_days: int | None, al
 
 @cli.group()
 def audit() -> None:
-    """The hash-chained audit log."""
+    """The signed, hash-chained audit log."""
 
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Check that no audit entry was changed, inserted or removed."""
+    """Check the audit log: links, signatures, checkpoints, and the registry's tables against it."""
     report = open_app().registry.verify_audit()
-    if report.intact:
-        click.echo(f"Audit log intact: {report.entries} entries, every link checks out.")
-        return
-    click.echo(f"error: audit log broken at entry {report.first_bad_seq}: {report.problem}", err=True)
-    sys.exit(10)
+    if not report.intact:
+        where = {"chain": f"audit log broken at entry {report.first_bad_seq}",
+                 "checkpoint": "audit log does not reach or match its checkpoint outside the database",
+                 "replay": "the registry's tables disagree with the audit log"}.get(report.kind, "audit log broken")
+        click.echo(f"error: {where}: {report.problem}", err=True)
+        sys.exit(10)
+    click.echo(f"Audit log intact: {report.entries} entries, every link and signature checks out.")
+    if report.unsigned:
+        click.echo(f"Entries 1 to {report.unsigned} were written before the log was signed: their links are checked, "
+                   "their signatures cannot be.")
+    if report.checkpoint:
+        click.echo(f"The log matches its newest checkpoint outside the database ({report.checkpoint}).")
+    else:
+        click.echo("There is no checkpoint outside the database yet: the next change writes one.")
+    click.echo(f"The registry's tables match the log for {report.versions} version{'' if report.versions == 1 else 's'} "
+               "(states, aliases, sign-offs and conditions).")
 
 
 @audit.command("list")

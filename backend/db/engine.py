@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -40,6 +42,13 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
+def _create_private_file(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (SQLite gives its WAL the same mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 class Database:
     """Owns the engine(s) and hands out one managed session per service call.
 
@@ -47,15 +56,20 @@ class Database:
     ----------
     url : str
         SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
+    session_info : mapping, optional
+        Put into every managed session's ``info`` (the audit log's key travels this way, so
+        no service reads it from a global).
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, session_info: Mapping[str, Any] | None = None):
         self.url = url
         self.dialect = url.split(":", 1)[0].split("+", 1)[0]
+        self.session_info = dict(session_info or {})
+        self._after_commit: list[Callable[[dict[str, Any]], None]] = []
         if self.dialect == "sqlite":
-            path = url.removeprefix("sqlite:///")
+            path = url.removeprefix("sqlite:///").split("?", 1)[0] if url.startswith("sqlite:///") else ""
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private_file(Path(path))
             self.engine = _sqlite_engine(url, immediate=False)
             self._write_engine = _sqlite_engine(url, immediate=True)
         else:
@@ -76,13 +90,20 @@ class Database:
         with self._managed(self._write, commit=True) as session:
             yield session
 
+    def on_commit(self, hook: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``hook(session.info)`` after each write session has committed."""
+        self._after_commit.append(hook)
+
     @contextmanager
     def _managed(self, factory: sessionmaker, *, commit: bool) -> Iterator[Session]:
         session = factory()
+        session.info.update(self.session_info)
+        committed = False
         try:
             yield session
             if commit:
                 session.commit()
+                committed = True
         except GreenlightError:
             session.rollback()
             raise
@@ -100,6 +121,10 @@ class Database:
             raise
         finally:
             session.close()
+        # Outside the transaction: what a hook does can no longer undo or fail the commit.
+        if committed:
+            for hook in self._after_commit:
+                hook(session.info)
 
     # -- schema ------------------------------------------------------------------------------
 

@@ -182,6 +182,9 @@ class AuditRow(Base):
     detail: Mapped[str] = mapped_column(Text)  # canonical JSON, so the hash is stable
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 of ``hash`` with the audit key kept outside the database; None for entries
+    # written before the log was signed.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditHeadRow(Base):

@@ -279,13 +279,15 @@ class SignOffs:
                              created_at=utcnow(), acknowledgements=acknowledgements)
             session.add(row)
             session.flush()
-            for text in conditions:
-                session.add(ConditionRow(version_id=version.id, signoff_id=row.id, text=text,
-                                         created_by=user.username, created_at=utcnow()))
+            opened = [ConditionRow(version_id=version.id, signoff_id=row.id, text=text, created_by=user.username,
+                                   created_at=utcnow()) for text in conditions]
+            session.add_all(opened)
+            session.flush()
+            # The ids let `audit verify` tell each condition's row from the log's record of it.
             audit.append(session=session, actor=user.username, action="signoff.decided", model=model, version=number,
                          detail={"role": role, "decision": decision, "comment": comment, "conditions": conditions,
-                                 "evidence": current, "round": version.review_round,
-                                 "acknowledgements": acknowledgements})
+                                 "condition_ids": [c.id for c in opened], "evidence": current,
+                                 "round": version.review_round, "acknowledgements": acknowledgements})
             if decision == "reject":
                 _finish_stage(session, version, "failed", f"Rejected by {user.username} ({role}): {comment}")
                 _set_state(session, model, version, State.REJECTED, actor=user.username,

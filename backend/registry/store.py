@@ -430,7 +430,8 @@ class Registry:
                                       limit=limit, before_seq=before_seq)
 
     def verify_audit(self) -> audit.ChainReport:
-        """Walk the hash chain: intact, or the first entry changed, inserted or removed."""
+        """Check the audit log's chain and signatures, its checkpoints outside the database, and
+        the tables against the replayed log: intact, or the first problem."""
         with self.db.read() as session:
             return audit.verify(session=session)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from backend.reports import VERDICT_LABELS
+from portal.report_tables import report_labels
 from tests.browser.portal_server import BROWSER_MARKS, expect, settled, sign_in
 
 pytestmark = BROWSER_MARKS
@@ -52,8 +53,9 @@ def test_a_reader_sees_the_verdict_and_the_top_drivers(page, portal_url, demo_en
 
     page.get_by_role("heading", name="What drives the model").scroll_into_view_if_needed()
     drivers = page.get_by_test_id("stMarkdownContainer").filter(has_text="Top drivers.")
+    labels = report_labels(explainability)  # the spec's display names, as the reader sees them
     for driver in explainability["global"][:3]:
-        expect(drivers).to_contain_text(driver["feature"])
+        expect(drivers).to_contain_text(labels.feature(driver["feature"]))
     expect(page.get_by_role("button", name=re.compile("Download the model card"))).to_have_count(2)
     assert "Traceback" not in page.content()
 

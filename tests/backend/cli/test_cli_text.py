@@ -9,7 +9,7 @@ import pytest
 from backend.cli import main
 from backend.cli.base import clean_text
 from backend.domain import ModelInfo
-from tests.factories import validated_version
+from tests.factories import person, validated_version
 
 OSC8_LINK = "\x1b]8;;https://evil.example/login\x1b\\click here\x1b]8;;\x1b\\"
 HOSTILE = f"Safe title\rFAKE {OSC8_LINK} \x1b[2J\x1b[31mred\x1b[0m \x9b1;1H\u202eevil\x07"
@@ -32,21 +32,21 @@ def test_clean_text_keeps_the_words_and_drops_what_the_terminal_would_act_on(raw
 
 
 def test_every_command_that_prints_stored_text_cleans_it(app, cli_env, capsys):
-    number = validated_version(app, "hostile", author=f"dana{HOSTILE}")
+    number = validated_version(app, "hostile", author="dana")  # an author is an account: no text of its own
     app.registry.upsert_model(ModelInfo(name="hostile", title=HOSTILE, description="", owner="team",
-                                        risk_tier="low", task="classification"), actor="tester")
+                                        risk_tier="low", task="classification"), actor=person(app, "dana"))
     app.signoffs.request("hostile", number, actor="pipeline")
-    failed = app.registry.create_version("hostile", author="dana").number
+    failed = app.registry.create_version("hostile", author=person(app, "dana")).number
     run = app.registry.start_stage("hostile", failed, "build")
     app.registry.finish_stage(run, status="failed", messages=[f"message {HOSTILE}"], evidence={})
     app.registry.transition("hostile", failed, "failed", actor="pipeline", reason=f"reason {HOSTILE}")
 
     shown = "Safe title FAKE click here red  evil "  # HOSTILE as a reader should see it
-    for command, expected in ((["models", "list"], shown), (["versions", "hostile"], "danaSafe title"),
+    for command, expected in ((["models", "list"], shown), (["versions", "hostile"], "dana"),
                               (["version", "hostile", str(failed)], f"reason {shown}"),
                               (["version", "hostile", str(failed)], f"message {shown}"),
-                              (["version", "hostile", str(number)], f"author dana{shown}"),
-                              (["signoff", "list"], f"(author dana{shown})"), (["audit", "list"], "Safe title")):
+                              (["version", "hostile", str(number)], "author dana"),
+                              (["signoff", "list"], "(author dana)"), (["audit", "list"], "Safe title")):
         assert main(command) == 0, command
         out = capsys.readouterr().out
         assert not CONTROL.findall(out.replace("\n", "")), (command, out)

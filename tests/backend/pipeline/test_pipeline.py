@@ -123,7 +123,7 @@ def test_challenger_is_compared_with_production_on_the_same_rows(app, tmp_path):
     # The fairness report covers production too, on the same rows, and what changed since.
     fairness = load_reports(app, "credit-risk", 2).fairness
     (comparison,) = fairness["comparisons"]
-    assert comparison["version"] == 1 and comparison["roles"] == ["production", "previous validated"]
+    assert comparison["version"] == 1 and comparison["roles"] == ["production", "previous approved"]
     own = load_reports(app, "credit-risk", 1).fairness["features"][0]["checks"]
     assert [c["value"] for c in comparison["features"][0]["checks"]] == [c["value"] for c in own]
     change = next(c for c in comparison["changes"] if c["change"] is not None)
