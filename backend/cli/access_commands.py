@@ -10,6 +10,7 @@ import click
 from backend.cli.base import cli, jsonable, open_app, print_json, read_password
 from backend.errors import PermissionDenied
 from backend.governance.accounts import operator
+from backend.governance.limits import LIMIT_INFO
 
 __all__ = ["cli"]
 
@@ -150,13 +151,13 @@ def conditions_close(condition_id: int, username: str, note: str) -> None:
 
 @cli.group()
 def policy() -> None:
-    """The organisation's sign-off policy."""
+    """The organisation's policy: sign-off roles, approval lifetime, and limits."""
 
 
 @policy.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def policy_show(as_json: bool) -> None:
-    """Required sign-off roles per risk tier and how long an approval lasts."""
+    """Required sign-off roles per risk tier, how long an approval lasts, and the limits."""
     doc = open_app().org_policy.current()
     if as_json:
         print_json(doc)
@@ -164,20 +165,30 @@ def policy_show(as_json: bool) -> None:
     for tier, roles in doc["signoff_roles_by_tier"].items():
         click.echo(f"{tier:7} risk: {', '.join(roles)}")
     click.echo(f"approvals last {doc['expires_days']} days")
+    for key, value in doc["limits"].items():
+        click.echo(f"limits.{key:20} {value:>12,}  {LIMIT_INFO[key].meaning}")
+
+
+def _limit_options(command):
+    for info in reversed(LIMIT_INFO.values()):
+        command = click.option(info.flag, info.key, type=int, help=f"Limit: {info.meaning}.")(command)
+    return command
 
 
 @policy.command("set")
 @click.option("--tier", type=click.Choice(["low", "medium", "high"]), help="Risk tier whose roles to set.")
 @click.option("--roles", help="Comma-separated roles for --tier.")
 @click.option("--expires-days", type=int, help="How many days an approval lasts.")
-def policy_set(tier: str | None, roles: str | None, expires_days: int | None) -> None:
-    """Change the policy (new pipeline runs use it; a spec's [signoff] still wins)."""
+@_limit_options
+def policy_set(tier: str | None, roles: str | None, expires_days: int | None, **limits: int | None) -> None:
+    """Change the policy (new pipeline runs use it; a spec's [signoff] still wins, no spec changes a limit)."""
     app = open_app()
     doc = app.org_policy.current()
     if tier and roles:
         doc["signoff_roles_by_tier"][tier] = [r.strip() for r in roles.split(",") if r.strip()]
     if expires_days is not None:
         doc["expires_days"] = expires_days
+    doc["limits"].update({key: value for key, value in limits.items() if value is not None})
     app.org_policy.update(doc, actor=operator())
     click.echo("Policy updated.")
 
