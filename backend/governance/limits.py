@@ -31,13 +31,11 @@ class LimitInfo:
 
 
 LIMIT_INFO: dict[str, LimitInfo] = {info.key: info for info in (
-    LimitInfo("max_data_mb", 1_000, 1_000_000, "MB",
-              "size of each data file once decompressed, in megabytes (1 MB = 1,000,000 bytes)"),
+    LimitInfo("max_data_mb", 1_000, 1_000_000, "MB", "size of each data file once decompressed, in MB"),
     LimitInfo("max_rows", 5_000_000, 2_000_000_000, "rows", "rows in each data file"),
     LimitInfo("max_columns", 1_000, 1_000_000, "columns", "columns in each data file"),
-    LimitInfo("max_train_seconds", 3_600, 7 * 24 * 3_600, "s", "time the estimator's fit may take, in seconds"),
-    LimitInfo("max_train_memory_mb", 8_192, 4_194_304, "MB",
-              "memory the training process may use, in megabytes (data included)"),
+    LimitInfo("max_train_seconds", 3_600, 7 * 24 * 3_600, "s", "seconds the estimator's fit may take"),
+    LimitInfo("max_train_memory_mb", 8_192, 4_194_304, "MB", "memory the training process may use, in MB"),
 )}
 
 

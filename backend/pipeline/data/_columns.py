@@ -204,13 +204,23 @@ def infer_schema(data: DataFile, columns: list[str]) -> dict[str, str]:
     return {name: column_kind(data.table.column(name), name, data) for name in columns}
 
 
-def typed_frame(data: DataFile, schema: dict[str, str]) -> pd.DataFrame:
-    """The columns of ``schema`` in order, typed as recorded; a missing column is an error."""
+def typed_frame(data: DataFile, schema: dict[str, str], *, consume: bool = False) -> pd.DataFrame:
+    """The columns of ``schema`` in order, typed as recorded; a missing column is an error.
+
+    With ``consume``, each column leaves ``data.table`` once converted and its Arrow memory goes
+    back to the system, so the file as read and the typed frame are never both whole in memory.
+    """
     missing = [c for c in schema if c not in data.table.column_names]
     if missing:
         raise InvalidData(f"The {data.label} lacks column{'s' if len(missing) > 1 else ''} the model needs: "
                           + ", ".join(repr(c) for c in missing))
-    return frame_of({name: typed_column(data.table.column(name), kind, name, data) for name, kind in schema.items()})
+    columns = {}
+    for name, kind in schema.items():
+        columns[name] = typed_column(data.table.column(name), kind, name, data)
+        if consume:
+            data.table = data.table.drop_columns([name])
+            pa.default_memory_pool().release_unused()
+    return frame_of(columns)
 
 
 def plain_frame(data: DataFile, columns: list[str] | None = None) -> pd.DataFrame:

@@ -153,10 +153,10 @@ def load_training_data(spec: DataSpec, *, task: str, folder: Path, limits: Limit
     present = [c for c in spec.sensitive_features if c not in missing_sensitive]
 
     train_sensitive = plain_frame(train, present)
-    X_train = typed_frame(train, schema)
-    del train  # the Arrow buffers go; only the typed frame stays
-    X_test = typed_frame(test, schema)
+    X_train = typed_frame(train, schema, consume=True)
+    del train
     raw_test = plain_frame(test)
+    X_test = typed_frame(test, schema, consume=True)
     del test
 
     train_sha, test_sha = _file_digest(spec.train), _file_digest(spec.test)
