@@ -141,7 +141,9 @@ def column_kind(column: pa.ChunkedArray, name: str, data: DataFile) -> str:
     numeric = np.array([v is not None and bool(_NUMBER_TEXT.match(v)) for v in text.values], dtype=bool)
     present = np.array([v is not None for v in text.values], dtype=bool)
     total = int(counts[present].sum())
-    if total == 0 or counts[numeric].sum() < NUMERIC_SHARE * total:
+    if total == 0:
+        return NUMBER  # no value at all, like an empty column of any type
+    if counts[numeric].sum() < NUMERIC_SHARE * total:
         return CATEGORY
     bad = [code for code in range(len(text.values)) if present[code] and not numeric[code]]
     if bad:

@@ -219,31 +219,30 @@ def _read_csv(path: Path, label: str, limits: Limits, skip: set[str]) -> pa.Tabl
 
 
 def _read_parquet(path: Path, label: str, limits: Limits, skip: set[str]) -> pa.Table:
-    parquet = pq.ParquetFile(path)
-    meta = parquet.metadata
-    names = parquet.schema_arrow.names
-    if len(names) > limits.max_columns:
-        raise _too_many_columns(path, label, len(names), limits)
-    if meta.num_rows > limits.max_rows:
-        raise _refuse(path, label, f"has {meta.num_rows:,} rows, more than {limits.max_rows:,}", "max_rows", limits)
-    expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-    if expanded > limits.max_data_bytes:
-        raise _refuse(path, label, f"holds {expanded / 1e6:,.0f} MB once decompressed, more than "
-                      f"{limits.max_data_mb:,} MB", "max_data_mb", limits)
-    wanted = [n for n in names if n not in skip]
-    batches, rows, size = [], 0, 0
-    # The footer could lie: count what actually arrives.
-    for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=wanted, use_threads=False):
-        rows += batch.num_rows
-        size += batch.nbytes
-        if rows > limits.max_rows:
-            raise _too_many_rows(path, label, limits)
-        if size > limits.max_data_bytes:
-            raise _too_many_bytes(path, label, limits)
-        batches.append(batch)
-    schema = parquet.schema_arrow
-    schema = pa.schema([schema.field(n) for n in wanted], metadata=schema.metadata)
-    return pa.Table.from_batches(batches, schema=batches[0].schema if batches else schema)
+    with pq.ParquetFile(path) as parquet:
+        meta, schema = parquet.metadata, parquet.schema_arrow
+        if len(schema.names) > limits.max_columns:
+            raise _too_many_columns(path, label, len(schema.names), limits)
+        if meta.num_rows > limits.max_rows:
+            raise _refuse(path, label, f"has {meta.num_rows:,} rows, more than {limits.max_rows:,}", "max_rows", limits)
+        expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if expanded > limits.max_data_bytes:
+            raise _refuse(path, label, f"holds {expanded / 1e6:,.0f} MB once decompressed, more than "
+                          f"{limits.max_data_mb:,} MB", "max_data_mb", limits)
+        wanted = [n for n in schema.names if n not in skip]
+        batches, rows, size = [], 0, 0
+        # The footer's sizes are of the encoded data and could lie: count what actually arrives.
+        for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=wanted, use_threads=False):
+            rows += batch.num_rows
+            size += batch.nbytes
+            if rows > limits.max_rows:
+                raise _too_many_rows(path, label, limits)
+            if size > limits.max_data_bytes:
+                raise _too_many_bytes(path, label, limits)
+            batches.append(batch)
+    if batches:
+        return pa.Table.from_batches(batches)
+    return pa.schema([schema.field(n) for n in wanted], metadata=schema.metadata).empty_table()
 
 
 def read_table(path: Path, label: str, limits: Limits | None = None, *, skip: set[str] | frozenset[str] = frozenset()

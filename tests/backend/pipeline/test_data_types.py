@@ -194,10 +194,11 @@ def test_categoricals_booleans_and_decimals_from_parquet(tmp_path):
     segment = pa.array(["gold", "silver", None] * (n // 3)).dictionary_encode()
     member = pa.array([True, False] * (n // 2))
     balance = pa.array([pd.Series([1.25]).astype(str)[0]] * n).cast(pa.decimal128(10, 2))
-    empty = pa.nulls(n)
-    data = _load(_parquet_spec(tmp_path, {"segment": segment, "member": member, "balance": balance, "empty": empty}))
-    assert {c: data.schema[c] for c in ("segment", "member", "balance", "empty")} == {
-        "segment": "category", "member": "number", "balance": "number", "empty": "number"}
+    empty, empty_text = pa.nulls(n), pa.nulls(n, type=pa.string())
+    data = _load(_parquet_spec(tmp_path, {"segment": segment, "member": member, "balance": balance, "empty": empty,
+                                          "empty_text": empty_text}))
+    assert {c: data.schema[c] for c in ("segment", "member", "balance", "empty", "empty_text")} == {
+        "segment": "category", "member": "number", "balance": "number", "empty": "number", "empty_text": "number"}
     X = data.train.X
     assert X["segment"].dtype == object and X["segment"].iloc[0] == "gold" and np.isnan(X["segment"].iloc[2])
     assert X["member"].tolist()[:2] == [1.0, 0.0] and X["balance"].iloc[0] == 1.25 and X["empty"].isna().all()
