@@ -24,6 +24,7 @@ FLOORS = [
     ("backend.registry.stages", 0),
     ("backend.governance.permissions", 0),
     ("backend.governance.policy", 0),
+    ("backend.governance.limits", 0),
     ("backend.db", 1),
     ("backend.governance.audit", 2),
     ("backend.governance.audit_checkpoints", 2),

@@ -11,6 +11,7 @@ import click
 from backend.cli.base import clean_text, cli, jsonable, open_app, print_json, read_password
 from backend.errors import InvalidData, PermissionDenied
 from backend.governance.accounts import operator
+from backend.governance.limits import LIMIT_INFO
 
 __all__ = ["cli"]
 
@@ -170,13 +171,13 @@ def conditions_close(condition_id: int, username: str, note: str) -> None:
 
 @cli.group()
 def policy() -> None:
-    """The organisation's sign-off policy."""
+    """The organisation's policy: sign-off roles, approval lifetime, and limits."""
 
 
 @policy.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def policy_show(as_json: bool) -> None:
-    """Required sign-off roles per risk tier and how long an approval lasts."""
+    """Required sign-off roles per risk tier, how long an approval lasts, and the limits."""
     doc = open_app().org_policy.current()
     if as_json:
         print_json(doc)
@@ -186,6 +187,14 @@ def policy_show(as_json: bool) -> None:
     click.echo(f"approvals last {doc['expires_days']} days")
     roots = doc.get("data_roots") or []
     click.echo("data folders allowed besides each spec's own: " + (", ".join(roots) if roots else "none"))
+    for key, value in doc["limits"].items():
+        click.echo(f"limits.{key:20} {value:>12,}  {LIMIT_INFO[key].meaning}")
+
+
+def _limit_options(command):
+    for info in reversed(LIMIT_INFO.values()):
+        command = click.option(info.flag, info.key, type=int, help=f"Limit: {info.meaning}.")(command)
+    return command
 
 
 @policy.command("set")
@@ -196,10 +205,11 @@ def policy_show(as_json: bool) -> None:
               help="A folder specs may read data from besides their own (repeat for several).")
 @click.option("--disallow-data-root", "disallow_roots", multiple=True, type=click.Path(file_okay=False),
               help="Withdraw a folder allowed before.")
+@_limit_options
 def policy_set(tier: str | None, roles: str | None, expires_days: int | None, allow_roots: tuple[str, ...],
-               disallow_roots: tuple[str, ...]) -> None:
+               disallow_roots: tuple[str, ...], **limits: int | None) -> None:
     """Change the organisation's policy (new pipeline runs use it; a spec may add reviewers and
-    tighten gates, never go below it without an exception)."""
+    tighten gates, never go below it without an exception; no spec changes a limit)."""
     app = open_app()
     doc = app.org_policy.current()
     if tier and roles:
@@ -209,6 +219,7 @@ def policy_set(tier: str | None, roles: str | None, expires_days: int | None, al
     resolved = [str(Path(r).expanduser().resolve()) for r in allow_roots]
     gone = {str(Path(r).expanduser().resolve()) for r in disallow_roots}
     doc["data_roots"] = [r for r in [*doc.get("data_roots", []), *resolved] if r not in gone]
+    doc["limits"].update({key: value for key, value in limits.items() if value is not None})
     app.org_policy.update(doc, actor=operator())
     click.echo("Policy updated.")
 

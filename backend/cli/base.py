@@ -1,7 +1,8 @@
 """The ``greenlight`` command group and what its commands share.
 
-Every failure prints one readable line on standard error and exits with the error's code
-(see :mod:`backend.errors`); ``--json`` prints machine-readable output on standard output.
+Every failure prints one readable line on standard error, naming a log file under the home with
+the details (the command, the error and its traceback), and exits with the error's code (see
+:mod:`backend.errors`); ``--json`` prints machine-readable output on standard output.
 """
 
 from __future__ import annotations
@@ -9,17 +10,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import platform
 import re
 import sys
-from datetime import datetime
+import tempfile
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend.app import App
 from backend.config import Settings
 from backend.domain import User
-from backend.errors import GreenlightError, Interrupted, PermissionDenied
+from backend.errors import DatabaseError, GreenlightError, Interrupted, PermissionDenied
 
 __all__ = ["cli", "main", "open_app", "print_json", "jsonable", "version_json", "read_password", "signed_in",
            "clean_text"]
@@ -104,12 +110,56 @@ def signed_in(app: App, username: str | None, *, purpose: str) -> User:
                            "the password on standard input.", code="not_authenticated")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _log_folder() -> Path:
     try:
-        cli.main(args=argv, prog_name="greenlight", standalone_mode=False)
+        home = Settings.from_env().home
+    except Exception:  # the settings themselves are broken: the log still goes somewhere
+        return Path(tempfile.gettempdir())
+    return home / "logs"
+
+
+def write_error_log(exc: BaseException, argv: list[str], exit_code: int) -> Path | None:
+    """Write what went wrong to a new file under the home's ``logs/`` folder; return its path.
+
+    Falls back to the system's temporary folder when the home cannot be written; returns None
+    only when no file can be written at all.
+    """
+    now = datetime.now(UTC)
+    text = "\n".join([
+        f"greenlight {' '.join(argv)}",
+        f"failed at {now.isoformat()} with exit code {exit_code}",
+        f"python {platform.python_version()} on {platform.platform()}, process {os.getpid()}",
+        "",
+        "".join(traceback.format_exception(exc)),
+    ])
+    name = f"greenlight-{now:%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    for folder in (_log_folder(), Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(text)
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _fail(exc: BaseException, message: str, exit_code: int, argv: list[str]) -> int:
+    """One ``error:`` line naming the log with the details; the exit code."""
+    log = write_error_log(exc, argv, exit_code)
+    details = f" (details: {log})" if log else ""
+    click.echo(f"error: {' '.join(message.split())}{details}", err=True)
+    return exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cli.main(args=args, prog_name="greenlight", standalone_mode=False)
     except GreenlightError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        return exc.exit_code
+        return _fail(exc, exc.message, exc.exit_code, args)
+    except SQLAlchemyError as exc:
+        return _fail(exc, f"Database error: {exc}", DatabaseError.exit_code, args)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
@@ -121,5 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 1
+    except Exception as exc:  # a bug or an environment problem: one line here, the rest in the log
+        return _fail(exc, f"unexpected {type(exc).__name__}: {exc}", 1, args)
     return 0
 

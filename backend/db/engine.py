@@ -8,7 +8,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +19,7 @@ __all__ = ["Database"]
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+def _sqlite_engine(url: str, *, begin: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -37,7 +37,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     def _on_begin(conn):
         # Writers take the write lock up front: a deferred transaction that reads and then
         # writes can deadlock against another writer, and SQLite then fails at once.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.exec_driver_sql(begin)
 
     return engine
 
@@ -68,13 +68,22 @@ class Database:
         self._after_commit: list[Callable[[dict[str, Any]], None]] = []
         if self.dialect == "sqlite":
             path = url.removeprefix("sqlite:///").split("?", 1)[0] if url.startswith("sqlite:///") else ""
-            if path and path != ":memory:":
-                _create_private_file(Path(path))
-            self.engine = _sqlite_engine(url, immediate=False)
-            self._write_engine = _sqlite_engine(url, immediate=True)
+            try:
+                if path and path != ":memory:":
+                    _create_private_file(Path(path))
+            except OSError as exc:
+                raise DatabaseError(f"The database file {path} could not be created: {exc}") from exc
+            self.engine = _sqlite_engine(url, begin="BEGIN")
+            self._write_engine = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
+            # Creating or upgrading the schema holds the whole database, so two processes
+            # starting on an empty file take turns instead of migrating over each other.
+            self._schema_engine = _sqlite_engine(url, begin="BEGIN EXCLUSIVE")
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
-            self._write_engine = self.engine
+            try:
+                self.engine = create_engine(url, pool_pre_ping=True)
+            except (SQLAlchemyError, ImportError, ValueError) as exc:
+                raise DatabaseError(f"The database URL {url.split('@')[-1]!r} cannot be used: {exc}") from exc
+            self._write_engine = self._schema_engine = self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
 
@@ -127,20 +136,56 @@ class Database:
                 hook(session.info)
 
     # -- schema ------------------------------------------------------------------------------
+    #
+    # Several processes may meet an empty database at once (a CI runner and the portal, two demo
+    # starts). Whoever creates or upgrades the schema holds a lock for the whole migration: a
+    # transaction-scoped advisory lock on PostgreSQL, an exclusive transaction on SQLite. The
+    # others wait, then find the schema already there.
 
-    def _alembic_config(self):
+    _PG_SCHEMA_LOCK = 0x67726E6C  # "grnl": the advisory lock id for schema changes
+
+    def _alembic_config(self, connection: Connection | None = None):
         from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["engine"] = self._write_engine
+        if connection is not None:
+            cfg.attributes["connection"] = connection
         return cfg
 
-    def current_revision(self) -> str | None:
+    @contextmanager
+    def _unreachable_as_error(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise DatabaseError(f"The database at {self.safe_url} could not be {doing}: {exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"The database at {self.safe_url} could not be {doing}: {exc}") from exc
+
+    @contextmanager
+    def _schema_lock(self) -> Iterator[Connection]:
+        """A connection in a transaction that holds the schema lock; commits on success."""
+        with self._unreachable_as_error("reached to create or upgrade its schema"), \
+                self._schema_engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({self._PG_SCHEMA_LOCK})")
+            yield conn
+
+    @staticmethod
+    def _revision_on(conn: Connection) -> str | None:
         from alembic.runtime.migration import MigrationContext
 
-        with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+        return MigrationContext.configure(conn).get_current_revision()
+
+    def _migrate_on(self, conn: Connection) -> None:
+        from alembic import command
+
+        command.upgrade(self._alembic_config(conn), "head")
+
+    def current_revision(self) -> str | None:
+        with self._unreachable_as_error("reached"), self.engine.connect() as conn:
+            return self._revision_on(conn)
 
     def head_revision(self) -> str:
         from alembic.script import ScriptDirectory
@@ -149,32 +194,31 @@ class Database:
 
     def upgrade(self) -> tuple[str | None, str]:
         """Bring the schema to the newest migration; returns (before, after)."""
-        from alembic import command
-
-        before = self.current_revision()
-        try:
-            command.upgrade(self._alembic_config(), "head")
-        except SQLAlchemyError as exc:
-            raise DatabaseError(f"Upgrading the database schema failed: {exc}") from exc
+        with self._schema_lock() as conn, self._unreachable_as_error("upgraded"):
+            before = self._revision_on(conn)
+            if before != self.head_revision():
+                self._migrate_on(conn)
         return before, self.head_revision()
 
     def ensure_schema(self) -> None:
         """Create the schema in an empty database; refuse to run on an outdated one."""
-        try:
-            current = self.current_revision()
-            empty = current is None and not inspect(self.engine).get_table_names()
-        except OperationalError as exc:
-            raise DatabaseError(f"The database at {self.safe_url} could not be opened: {exc.orig}") from exc
-        if empty:
-            self.upgrade()
-            return
         head = self.head_revision()
-        if current != head:
-            raise DatabaseError(
-                f"The database schema is at revision {current or 'none'} but this Greenlight needs "
-                f"{head}. Run `greenlight db upgrade` first.",
-                code="schema_outdated",
-            )
+        if self.current_revision() == head:
+            return
+        with self._schema_lock() as conn:
+            # Under the lock: another process may have created the schema while we waited.
+            current = self._revision_on(conn)
+            if current == head:
+                return
+            if current is None and not inspect(conn).get_table_names():
+                with self._unreachable_as_error("upgraded"):
+                    self._migrate_on(conn)
+                return
+        raise DatabaseError(
+            f"The database schema is at revision {current or 'none'} but this Greenlight needs "
+            f"{head}. Run `greenlight db upgrade` first.",
+            code="schema_outdated",
+        )
 
     @property
     def safe_url(self) -> str:
@@ -184,6 +228,5 @@ class Database:
         return make_url(self.url).render_as_string(hide_password=True)
 
     def dispose(self) -> None:
-        self.engine.dispose()
-        if self._write_engine is not self.engine:
-            self._write_engine.dispose()
+        for engine in {id(e): e for e in (self.engine, self._write_engine, self._schema_engine)}.values():
+            engine.dispose()

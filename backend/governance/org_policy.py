@@ -1,6 +1,8 @@
-"""The organisation's sign-off policy, managed by admins: required roles per risk tier and how
-long an approval lasts. A spec's ``[signoff]`` overrides it for one model. Every change is a
-new row and an audit entry, so the policy in force at any time can be reconstructed."""
+"""The organisation's policy, managed by admins: required roles per risk tier, how long an
+approval lasts, and the limits on what one pipeline run may read and spend
+(:mod:`backend.governance.limits`). A spec's ``[signoff]`` overrides the roles for one model; no
+spec changes the limits. Every change is a new row and an audit entry, so the policy in force at
+any time can be reconstructed."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from backend.domain import User
 from backend.errors import InvalidData
 from backend.governance import audit
 from backend.governance.accounts import acting
+from backend.governance.limits import DEFAULT_LIMITS, Limits, validate_limits
 from backend.governance.permissions import BUILTIN_ROLES, require
 from backend.governance.policy import SIGNOFF_ROLES_BY_TIER
 
@@ -27,6 +30,7 @@ DEFAULT_ORG_POLICY: dict[str, Any] = {
     "expires_days": 180,
     # Folders outside a spec's own folder that specs may read data from (none by default).
     "data_roots": [],
+    "limits": deepcopy(DEFAULT_LIMITS),
 }
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
@@ -51,7 +55,12 @@ def validate_org_policy(doc: dict[str, Any]) -> dict[str, Any]:
     roots = doc.get("data_roots", [])
     if not isinstance(roots, list) or not all(isinstance(r, str) and Path(r).is_absolute() for r in roots):
         raise InvalidData("data_roots must be a list of absolute folder paths.")
-    return {"signoff_roles_by_tier": clean, "expires_days": days, "data_roots": list(dict.fromkeys(roots))}
+    try:
+        limits = validate_limits(doc.get("limits") or {})
+    except ValueError as exc:
+        raise InvalidData(str(exc)) from None
+    return {"signoff_roles_by_tier": clean, "expires_days": days, "data_roots": list(dict.fromkeys(roots)),
+            "limits": limits}
 
 
 class OrgPolicy:
@@ -61,11 +70,19 @@ class OrgPolicy:
     def current(self) -> dict[str, Any]:
         with self.db.read() as session:
             row = session.execute(select(OrgPolicyRow).order_by(OrgPolicyRow.id.desc()).limit(1)).scalar_one_or_none()
-            return deepcopy(row.doc) if row else deepcopy(DEFAULT_ORG_POLICY)
+            doc = deepcopy(row.doc) if row else deepcopy(DEFAULT_ORG_POLICY)
+        # A policy stored before limits existed gets the default limits.
+        doc["limits"] = {**DEFAULT_LIMITS, **(doc.get("limits") or {})}
+        return doc
+
+    def limits(self) -> Limits:
+        """The limits in force: what one pipeline run may read and spend."""
+        return Limits.from_policy(self.current())
 
     def update(self, doc: dict[str, Any], *, actor: User) -> dict[str, Any]:
-        clean = validate_org_policy(doc)
+        """Store a new policy; a part ``doc`` leaves out (say, the limits) stays as it is."""
         before = self.current()
+        clean = validate_org_policy({**before, **doc})
         with self.db.write() as session:
             actor = acting(session, actor)
             require(actor, "manage_policy")

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import io
 import subprocess
-import time
-import warnings
 
 import sklearn
 
-from backend.errors import StageFailed
 from backend.pipeline.context import RunContext, StageOutcome
 from backend.pipeline.data import load_training_data
-from backend.pipeline.factory import build_estimator, describe_estimator, json_params
-from backend.registry.model_io import dump_estimator
+from backend.pipeline.factory import factory_path
+from backend.pipeline.training import fit_in_fresh_process
 
 __all__ = ["run_build", "SAMPLE_ROWS", "git_commit_of"]
 
@@ -32,29 +29,24 @@ def git_commit_of(folder) -> str | None:
 
 def run_build(ctx: RunContext) -> StageOutcome:
     spec, store, registry = ctx.spec, ctx.app.artifacts, ctx.app.registry
+    limits = ctx.app.org_policy.limits()
+    factory_path(ctx.factory, spec.folder)  # a missing factory module fails before the data is read
     ctx.say("build", f"reading {spec.data.train.name} and {spec.data.test.name}")
-    data = load_training_data(spec.data, task=spec.model.task, folder=spec.folder)
+    data = load_training_data(spec.data, task=spec.model.task, folder=spec.folder, limits=limits)
     ctx.data = data
     messages = list(data.warnings)
-    estimator = build_estimator(ctx.factory, spec.folder, task=spec.model.task)
     X, y = data.train.X, data.train.y
-    ctx.say("build", f"training {describe_estimator(estimator)} on {len(X):,} rows × {X.shape[1]} columns")
-    started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            estimator.fit(X, y)
-        except Exception as exc:
-            raise StageFailed(f"Training failed: {type(exc).__name__}: {exc}") from exc
-    fit_seconds = time.perf_counter() - started
-    for warning in {str(w.message).splitlines()[0] for w in caught if issubclass(w.category, UserWarning)}:
-        messages.append(f"Training warned: {warning}")
+    ctx.say("build", f"training {ctx.factory} on {len(X):,} rows × {X.shape[1]} columns in a separate process "
+                     f"(at most {limits.max_train_seconds:,} s and {limits.max_train_memory_mb:,} MB)")
+    fitted = fit_in_fresh_process(factory=ctx.factory, folder=spec.folder, task=spec.model.task, X=X, y=y,
+                                  limits=limits)
+    messages += [f"Training warned: {warning}" for warning in fitted.warnings]
 
-    model_bytes, trusted = dump_estimator(estimator)
-    blob = store.put_bytes(model_bytes)
+    blob = store.put_bytes(fitted.model_bytes)
     model_ref = registry.add_artifact(
         ctx.name, ctx.version, kind="model", uri=blob.uri, sha256=blob.sha256, size_bytes=blob.size_bytes,
-        meta={"format": "skops", "trusted_types": trusted, "sklearn_version": sklearn.__version__},
+        meta={"format": "skops", "trusted_types": fitted.trusted_types, "sklearn_version": sklearn.__version__,
+              "code_folder": str(spec.folder)},
         actor=ctx.actor)
     ctx.model_ref = model_ref
 
@@ -66,17 +58,20 @@ def run_build(ctx: RunContext) -> StageOutcome:
         ctx.name, ctx.version, kind="sample", uri=sample_blob.uri, sha256=sample_blob.sha256,
         size_bytes=sample_blob.size_bytes, meta={"format": "parquet", "rows": len(sample)}, actor=ctx.actor)
 
-    description = describe_estimator(estimator)
+    description = fitted.description
     input_schema = {"columns": data.schema, "target": spec.data.target, "positive_label": data.positive_label,
                     "sensitive_features": list(data.train.sensitive.columns)}
     registry.record_build(ctx.name, ctx.version, actor=ctx.actor, data_fingerprint=data.fingerprint,
-                          estimator=description, params=json_params(estimator), input_schema=input_schema)
-    messages.append(f"Trained {description} in {fit_seconds:.1f} s; stored {blob.size_bytes / 1e6:.2f} MB.")
+                          estimator=description, params=fitted.params, input_schema=input_schema)
+    messages.append(f"Trained {description} in {fitted.fit_seconds:.1f} s (training process peak "
+                    f"{fitted.peak_memory_mb:,.0f} MB); stored {blob.size_bytes / 1e6:.2f} MB.")
     evidence = {
         "estimator": description,
-        "fit_seconds": round(fit_seconds, 3),
+        "fit_seconds": round(fitted.fit_seconds, 3),
+        "training_peak_memory_mb": round(fitted.peak_memory_mb, 1),
+        "limits": limits.as_dict(),
         "artifact": {"uri": blob.uri, "sha256": blob.sha256, "size_bytes": blob.size_bytes,
-                     "trusted_types": trusted},
+                     "trusted_types": fitted.trusted_types, "code_folder": str(spec.folder)},
         "sample": {"uri": sample_blob.uri, "sha256": sample_blob.sha256, "rows": len(sample)},
         "data": {
             "fingerprint": data.fingerprint,

@@ -1,46 +1,53 @@
-"""Loading the data scientist's estimator factory (``module:function`` beside the spec)."""
+"""Loading the data scientist's estimator factory (``module:function`` beside the spec).
+
+The factory's module is imported under its own name (``model`` for ``model:build``) with the
+spec's folder first on the import path, so classes it defines, or imports from modules beside
+it, are recorded under names that resolve wherever the model is loaded later (see
+:func:`backend.registry.model_io.importable_from`).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+import importlib
+import os
 from pathlib import Path
 from typing import Any
 
 from backend.errors import StageFailed
+from backend.registry.model_io import importable_from
 
-__all__ = ["build_estimator", "describe_estimator", "json_params"]
+__all__ = ["build_estimator", "factory_path", "describe_estimator", "json_params"]
 
 
-@contextmanager
-def _on_path(folder: Path) -> Iterator[None]:
-    sys.path.insert(0, str(folder))
-    try:
-        yield
-    finally:
-        with suppress(ValueError):
-            sys.path.remove(str(folder))
+def factory_path(factory: str, folder: Path) -> Path:
+    """The factory's module file, or :class:`StageFailed` naming where it was looked for."""
+    module_name = factory.split(":", 1)[0]
+    base = folder / module_name.replace(".", "/")
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    raise StageFailed(f"The estimator factory '{factory}' could not be found: there is no {base.name}.py "
+                      f"beside the spec (looked for {base.with_suffix('.py')}).")
 
 
 def build_estimator(factory: str, folder: Path, *, task: str) -> Any:
-    """Import the factory's module from ``folder``, call it, and check what it returns."""
+    """Import the factory's module from ``folder``, call it, and check what it returns.
+
+    The module stays importable from ``folder`` only inside :func:`importable_from`; call this
+    within it when the estimator is fitted and saved in the same breath.
+    """
     module_name, function_name = factory.split(":", 1)
-    path = folder / (module_name.replace(".", "/") + ".py")
-    if not path.is_file():
-        raise StageFailed(f"The estimator factory '{factory}' could not be found: there is no {path.name} "
-                          f"beside the spec (looked for {path}).")
-    unique = "greenlight_factory_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
-    with _on_path(folder):
+    path = factory_path(factory, folder)
+    with importable_from(folder):
         try:
-            spec = importlib.util.spec_from_file_location(unique, path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+            module = importlib.import_module(module_name)
         except Exception as exc:
             raise StageFailed(f"Importing {path.name} for the estimator factory failed: "
                               f"{type(exc).__name__}: {exc}") from exc
+        found = getattr(module, "__file__", None)
+        if not found or os.path.realpath(found) != os.path.realpath(path):
+            raise StageFailed(f"The estimator factory's module '{module_name}' is taken by another module of that "
+                              f"name ({found or 'built in'}); rename {path.name} beside the spec.")
         function = getattr(module, function_name, None)
         if not callable(function):
             raise StageFailed(f"{path.name} has no function '{function_name}' (the [estimator].factory).")

@@ -1,9 +1,12 @@
-"""Work that must run in a fresh process: loading the stored model as production would.
+"""Work that must run in a fresh process: fitting under the organisation's limits, and loading
+the stored model as production would.
 
     python -m backend.pipeline.worker JOB.json
 
-The job names the artifact store, the artifacts (with their SHA-256) and what to do
-(``smoke`` or ``performance``); the result is printed as one JSON object.
+The job says what to do (``fit``, ``smoke`` or ``performance``) and with what: the training
+frame and the factory, or the artifact store and the artifacts (with their SHA-256). The result
+is written as one JSON object to the job's ``result_path``, so whatever the estimator prints
+cannot be mistaken for it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pandas as pd
 
 from backend.domain import ArtifactRef
 from backend.errors import GreenlightError
+from backend.pipeline.training import fit
 from backend.registry.artifacts import ArtifactStore
 from backend.registry.loaded_model import load_model
 from backend.registry.schema import apply_schema
@@ -101,13 +105,16 @@ def performance(job: dict) -> dict:
 
 def main(argv: list[str]) -> int:
     job = json.loads(Path(argv[0]).read_text())
+    # A fit's errors are already sentences for a person; the others get "<what> failed: " in front.
+    plain = job["task_kind"] == "fit"
     try:
-        result = {"smoke": smoke, "performance": performance}[job["task_kind"]](job)
-        print(json.dumps({"ok": True, "result": result}))
+        result = {"fit": fit, "smoke": smoke, "performance": performance}[job["task_kind"]](job)
+        answer = {"ok": True, "result": result}
     except GreenlightError as exc:
-        print(json.dumps({"ok": False, "code": exc.code, "error": exc.message}))
+        answer = {"ok": False, "code": exc.code, "error": exc.message, "plain": plain}
     except Exception as exc:
-        print(json.dumps({"ok": False, "code": "error", "error": f"{type(exc).__name__}: {exc}"}))
+        answer = {"ok": False, "code": "error", "error": f"{type(exc).__name__}: {exc}"}
+    Path(job["result_path"]).write_text(json.dumps(answer))
     return 0
 
 

@@ -56,8 +56,13 @@ class LoadedModel:
 
 def load_model(store: ArtifactStore, ref: ArtifactRef, *, schema: dict[str, str], task: str,
                positive_label: str | None = None) -> LoadedModel:
-    """Verify the artifact's SHA-256, then load it trusting only the types recorded with it."""
+    """Verify the artifact's SHA-256, then load it trusting only the types recorded with it.
+
+    The team's own classes are imported from the spec's folder recorded with the artifact
+    (``meta["code_folder"]``), in whatever process loads the model.
+    """
     data = store.read_bytes(ref)
     name = f"the model of {ref.model} version {ref.version}"
-    estimator = load_estimator(data, ref.meta.get("trusted_types", []), name=name)
+    estimator = load_estimator(data, ref.meta.get("trusted_types", []), name=name,
+                               code_folder=ref.meta.get("code_folder"))
     return LoadedModel(estimator=estimator, schema=schema, task=task, positive_label=positive_label)

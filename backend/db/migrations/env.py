@@ -1,12 +1,11 @@
-"""Alembic environment: runs on the engine Greenlight hands over (see Database.upgrade)."""
+"""Alembic environment: runs on the connection Greenlight hands over, inside the transaction that
+holds the schema lock (see Database.upgrade), or else on its engine."""
 
 from alembic import context
 
 from backend.db.tables import Base
 
 config = context.config
-engine = config.attributes["engine"]
-
 
 
 def render_item(type_, obj, autogen_context):
@@ -16,9 +15,16 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
-with engine.connect() as connection:
+def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
                       render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
-    connection.commit()
+
+
+if "connection" in config.attributes:
+    _run(config.attributes["connection"])  # the caller commits, releasing the lock
+else:
+    with config.attributes["engine"].connect() as connection:
+        _run(connection)
+        connection.commit()

@@ -94,7 +94,8 @@ def test_models_list_with_production_version(app, cli_env, capsys):
 
 def test_unknown_model_exits_with_not_found(cli_env, capsys):
     code, _, err = _call(capsys, "versions", "ghost")
-    assert code == 3 and err.strip() == "error: There is no model named 'ghost'."
+    [line] = err.strip().splitlines()
+    assert code == 3 and line.startswith("error: There is no model named 'ghost'. (details: ")
     code, _, err = _call(capsys, "version", "ghost", "1")
     assert code == 3
 

@@ -1,10 +1,10 @@
-"""Loading a spec's training and test data, with errors that name the file, column and line.
-
-Features come out in two kinds only: numbers (float64) and categories (Python strings, with
-NaN for missing). The same schema is recorded with the version and applied again when the
-model serves, so training and serving see identical types.
+"""Today's reader, frozen for ``reader_bench.py``: the pandas reader Greenlight used before the
+pyarrow one (``backend/pipeline/data.py`` and the typing half of ``backend/registry/schema.py``
+at commit 40ace1d), kept verbatim apart from imports so the bench measures it beside the new one.
+It is not used by Greenlight itself.
 """
 
+# ruff: noqa
 from __future__ import annotations
 
 import gzip
@@ -18,9 +18,38 @@ import pandas as pd
 
 from backend.errors import InvalidData
 from backend.pipeline.spec import DataSpec
-from backend.registry.schema import apply_schema, check_numeric
 
-__all__ = ["Dataset", "TrainingData", "load_training_data", "read_table", "apply_schema", "infer_schema"]
+def as_category(column: pd.Series) -> pd.Series:
+    values = column.astype(object)
+    return values.where(column.isna(), values.map(lambda v: str(v).strip())).astype(object)
+
+
+def check_numeric(column: pd.Series, name: str, label: str) -> pd.Series:
+    """Numbers as float64, or an error naming the first text value and its line."""
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return column.astype("float64")
+    converted = pd.to_numeric(column, errors="coerce")
+    bad = converted.isna() & column.notna()
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InvalidData(
+            f"Column '{name}' in the {label} holds text where numbers are expected: "
+            f"{column.iloc[position]!r} on line {position + 2} ({int(bad.sum())} such value"
+            f"{'s' if bad.sum() > 1 else ''})."
+        )
+    return converted.astype("float64")
+
+
+def apply_schema(frame: pd.DataFrame, schema: dict[str, str], label: str) -> pd.DataFrame:
+    """Columns of ``schema`` in order, typed as recorded; missing columns are an error."""
+    missing = [c for c in schema if c not in frame.columns]
+    if missing:
+        raise InvalidData(f"The {label} lacks column{'s' if len(missing) > 1 else ''} the model needs: "
+                          + ", ".join(repr(c) for c in missing))
+    out = {}
+    for name, kind in schema.items():
+        out[name] = check_numeric(frame[name], name, label) if kind == "number" else as_category(frame[name])
+    return pd.DataFrame(out, index=frame.index)
 
 NA_VALUES = ["?", "", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
 # A text column whose values are at least this share numbers is a numeric column with typos.
