@@ -10,6 +10,10 @@ HOST   ?= 127.0.0.1
 ifeq ($(origin PG_PORT), undefined)
 PG_PORT := $(shell $(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 endif
+# The same for the local S3-compatible server the artifact store's S3 tests use.
+ifeq ($(origin S3_PORT), undefined)
+S3_PORT := $(shell $(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+endif
 
 .PHONY: run test bench lint clean
 
@@ -38,10 +42,13 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	.ci/browser.sh
 	.ci/postgres.sh start $(PG_PORT)
+	BIN=$(BIN) .ci/s3.sh start $(S3_PORT) || { .ci/postgres.sh stop $(PG_PORT); exit 1; }
 	status=0; \
 	OMP_NUM_THREADS=1 GREENLIGHT_TEST_PG_URL=postgresql+psycopg://postgres@127.0.0.1:$(PG_PORT)/postgres \
-	GREENLIGHT_REQUIRE_PG=1 GREENLIGHT_REQUIRE_BROWSER=1 \
+	GREENLIGHT_TEST_S3_URL=http://127.0.0.1:$(S3_PORT) \
+	GREENLIGHT_REQUIRE_PG=1 GREENLIGHT_REQUIRE_S3=1 GREENLIGHT_REQUIRE_BROWSER=1 \
 	$(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	BIN=$(BIN) .ci/s3.sh stop $(S3_PORT); \
 	.ci/postgres.sh stop $(PG_PORT); \
 	exit $$status
 
