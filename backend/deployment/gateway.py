@@ -7,9 +7,10 @@ a script may call it directly too.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,21 @@ class Prediction:
     version: int
     slot: str
     rows: list[ScoredRow] = field(default_factory=list)
+
+
+class RequestIds:
+    """Unique request ids: a random prefix per gateway and a counter.
+
+    Unique across gateways and restarts (64 random bits each), and far cheaper than a UUID4,
+    which asks the kernel for randomness on every request.
+    """
+
+    def __init__(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
 
 
 def _utc(ts: datetime | None) -> datetime:
@@ -99,6 +115,7 @@ class Gateway:
         self._tokens: dict[str, tuple[str, float]] = {}  # SHA-256 of a secret -> (client, checked at)
         self._tokens_lock = threading.Lock()
         self.started_at: float | None = None
+        self._ids = RequestIds()
 
     # -- life ------------------------------------------------------------------------------
 
@@ -170,7 +187,7 @@ class Gateway:
         if len(rows) > MAX_ROWS:
             raise InvalidData(f"Send at most {MAX_ROWS} rows per request.", code="too_many_rows")
         ts = _check_timestamp(timestamp, simulated)
-        request_id = uuid.uuid4().hex
+        request_id = self._ids.next()
         slots, chosen = self.route(model, routing_key or request_id, slot=slot)
         served = slots.version_in(chosen)
         typed = check_rows(rows, served.schema)

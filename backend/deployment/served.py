@@ -1,9 +1,10 @@
 """A version as the gateway serves it: the verified model, its schema and its decision.
 
 Loaded once per (model, version, SHA-256) and kept while any slot serves it. For a model whose
-inputs are all numbers, a copy of the estimator that skips pandas' feature-name bookkeeping
-scores one row several times faster; it is used only after it gave the same scores as the
-stored model on the version's sample rows, and never for a model that selects columns by name.
+inputs are all numbers, a faster scorer takes a plain array: the linear pipeline's own
+arithmetic (:mod:`backend.deployment.linear`), else a copy of the estimator without pandas'
+feature-name bookkeeping. Either is used only after it gave the stored model's scores on the
+version's sample rows, and never for a model that selects columns by name.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import copy
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from backend.deployment.inputs import TypedRows
+from backend.deployment.linear import compile_linear
 from backend.errors import GreenlightError, NotFound
 from backend.registry.artifacts import ArtifactStore
 from backend.registry.loaded_model import LoadedModel, load_model
@@ -48,7 +51,7 @@ class ServedVersion:
     schema: dict[str, str]
     loaded: LoadedModel
     positive_label: str | None = None
-    fast_estimator: Any | None = None
+    fast_scorer: Callable[[np.ndarray], np.ndarray] | None = None
     load_seconds: float = 0.0
     input_types: dict[str, str] = field(init=False)
 
@@ -66,8 +69,8 @@ class ServedVersion:
 
     def score(self, rows: TypedRows) -> np.ndarray:
         """Scores of typed rows (raises whatever the estimator raises)."""
-        if self.fast_estimator is not None:
-            return np.asarray(self._predict(self.fast_estimator, rows.matrix()), dtype=np.float64)
+        if self.fast_scorer is not None:
+            return self.fast_scorer(rows.matrix())
         return np.asarray(self.loaded.score_prepared(rows.frame()), dtype=np.float64)
 
     def score_each(self, rows: TypedRows) -> tuple[list[float | None], list[str | None]]:
@@ -109,26 +112,38 @@ def _without_feature_names(estimator: Any) -> Any:
     return clone
 
 
-def _fast_path(served: ServedVersion, sample: pd.DataFrame | None) -> Any | None:
+def _candidates(served: ServedVersion) -> list[Callable[[np.ndarray], np.ndarray]]:
+    estimator = served.loaded.estimator
+    found = []
+    linear = compile_linear(estimator, served.task)
+    if linear is not None:
+        found.append(linear)
+    stripped = _without_feature_names(estimator)
+    found.append(lambda X: served._predict(stripped, X))
+    return found
+
+
+def _fast_path(served: ServedVersion, sample: pd.DataFrame | None) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The first faster scorer that gives the stored model's scores on the sample, or None."""
     if not served.schema or any(kind != "number" for kind in served.schema.values()):
         return None
-    estimator = served.loaded.estimator
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is None or list(names) != list(served.schema):
+    names = getattr(served.loaded.estimator, "feature_names_in_", None)
+    if names is None or list(names) != list(served.schema) or sample is None or sample.empty:
         return None
-    if sample is None or sample.empty:
-        return None
-    try:
-        X = apply_schema(sample, served.schema, "sample")
-        expected = served._predict(estimator, X)
-        fast = _without_feature_names(estimator)
-        got = served._predict(fast, X.to_numpy(dtype=np.float64))
-        single = served._predict(fast, X.head(1).to_numpy(dtype=np.float64))
-    except Exception:  # noqa: BLE001  (the copy cannot take an array: serve the model as stored)
-        return None
-    same = np.allclose(got, expected, rtol=0, atol=FAST_PATH_TOLERANCE, equal_nan=True) and \
-        np.allclose(single, expected[:1], rtol=0, atol=FAST_PATH_TOLERANCE, equal_nan=True)
-    return fast if same else None
+    X = apply_schema(sample, served.schema, "sample")
+    expected = np.asarray(served._predict(served.loaded.estimator, X), dtype=np.float64)
+    matrix = X.to_numpy(dtype=np.float64)
+    for scorer in _candidates(served):
+        try:
+            every = np.asarray(scorer(matrix), dtype=np.float64)
+            single = np.concatenate([np.asarray(scorer(matrix[i:i + 1]), dtype=np.float64) for i in range(len(matrix))])
+        except Exception:  # noqa: BLE001  (it cannot take an array: try the next, else serve as stored)
+            continue
+        if every.shape == expected.shape and single.shape == expected.shape and \
+                np.allclose(every, expected, rtol=0, atol=FAST_PATH_TOLERANCE, equal_nan=True) and \
+                np.allclose(single, expected, rtol=0, atol=FAST_PATH_TOLERANCE, equal_nan=True):
+            return scorer
+    return None
 
 
 def load_served_version(registry: Registry, store: ArtifactStore, model: str, number: int, *, task: str) -> ServedVersion:
@@ -148,6 +163,6 @@ def load_served_version(registry: Registry, store: ArtifactStore, model: str, nu
         sample = pd.read_parquet(io.BytesIO(store.read_bytes(sample_ref)))
     except GreenlightError:
         sample = None
-    served.fast_estimator = _fast_path(served, sample)
+    served.fast_scorer = _fast_path(served, sample)
     served.load_seconds = time.perf_counter() - started
     return served

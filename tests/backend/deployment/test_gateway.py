@@ -114,7 +114,7 @@ def test_the_fast_path_scores_exactly_like_the_stored_model(app, gateway):
     from backend.deployment.served import load_served_version
 
     served = load_served_version(app.registry, app.artifacts, "plain-model", number, task="classification")
-    assert served.fast_estimator is not None
+    assert served.fast_scorer is not None
     frame = synthetic_classification(200, seed=9)[["income", "tenure"]]
     typed = check_rows(frame.to_dict(orient="records"), served.schema)
     stored = served.loaded.score_prepared(apply_schema(frame, served.schema, "test"))
@@ -122,7 +122,7 @@ def test_the_fast_path_scores_exactly_like_the_stored_model(app, gateway):
     # A model that picks columns by type (the text feature) keeps the stored path.
     other = load_served_version(app.registry, app.artifacts, "loan-model", trained_version(app, "loan-model"),
                                 task="classification")
-    assert other.fast_estimator is None
+    assert other.fast_scorer is None
 
 
 def test_feedback_is_logged_with_the_request_ids(app, loan_in_production, http, gateway):
