@@ -70,7 +70,9 @@ class ServedVersion:
     def score(self, rows: TypedRows) -> np.ndarray:
         """Scores of typed rows (raises whatever the estimator raises)."""
         if self.fast_scorer is not None:
-            return self.fast_scorer(rows.matrix())
+            X = rows.matrix()
+            if np.isfinite(X).all():  # missing values: the stored model decides what they mean
+                return self.fast_scorer(X)
         return np.asarray(self.loaded.score_prepared(rows.frame()), dtype=np.float64)
 
     def score_each(self, rows: TypedRows) -> tuple[list[float | None], list[str | None]]:
