@@ -82,8 +82,11 @@ def _check_timestamp(ts: datetime | None, simulated: bool) -> datetime:
     if not simulated:
         raise InvalidData("Only simulated traffic may carry a timestamp; a real request is logged at the time it "
                           "arrives.", code="timestamp_not_allowed")
-    stamped = _utc(ts)
-    if stamped > now + timedelta(minutes=5) or stamped < now - timedelta(days=SIMULATED_HISTORY_DAYS):
+    try:
+        stamped = _utc(ts)
+    except (OverflowError, ValueError):
+        stamped = None
+    if stamped is None or stamped > now + timedelta(minutes=5) or stamped < now - timedelta(days=SIMULATED_HISTORY_DAYS):
         raise InvalidData(f"A simulated timestamp must lie within the last {SIMULATED_HISTORY_DAYS} days, not in the "
                           "future.", code="timestamp_out_of_range")
     return stamped

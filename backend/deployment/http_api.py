@@ -106,6 +106,10 @@ class ErrorBody(BaseModel):
     code: str
 
 
+class BadRequestBody(BaseModel):
+    detail: str
+
+
 class FieldProblem(BaseModel):
     loc: list[str | int]
     msg: str
@@ -117,7 +121,8 @@ class ValidationErrorBody(BaseModel):
 
 
 _STATUS = [(PermissionDenied, 401), (NotFound, 404), (Conflict, 409), (InvalidData, 422), (SlotUnavailable, 503)]
-_ERRORS = {401: {"model": ErrorBody, "description": "No valid client token (when the gateway requires one)."},
+_ERRORS = {400: {"model": BadRequestBody, "description": "The body is not JSON."},
+           401: {"model": ErrorBody, "description": "No valid client token (when the gateway requires one)."},
            404: {"model": ErrorBody, "description": "No model of that name."},
            422: {"model": ValidationErrorBody, "description": "A row lacks a feature or has one of the wrong type; "
                                                               "each problem names its row and feature."}}

@@ -124,6 +124,9 @@ def local_gateway(settings: Settings, *, host: str = "127.0.0.1", refresh_second
                 process.wait()
         for thread in threads:
             thread.join(timeout=5)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def main(argv: list[str] | None = None) -> int:
