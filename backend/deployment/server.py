@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from backend.app import App
     from backend.config import Settings
 
-__all__ = ["serve", "local_gateway", "ADDRESS_LINE", "gateway_environment"]
+__all__ = ["serve", "local_gateway", "GatewayProcess", "ADDRESS_LINE", "gateway_environment"]
 
 ADDRESS_LINE = "Greenlight scoring gateway: "
 _ADDRESS = re.compile(re.escape(ADDRESS_LINE) + r"(http://\S+)")
@@ -78,43 +78,55 @@ def gateway_environment(settings: Settings, *, refresh_seconds: float | None = N
     return env
 
 
-@contextmanager
-def local_gateway(settings: Settings, *, host: str = "127.0.0.1", refresh_seconds: float | None = None,
-                  startup_timeout: float = 120.0, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """A gateway process on loopback for the length of a run; yields its URL.
+class GatewayProcess:
+    """A gateway process on loopback: :meth:`start` returns at once, :meth:`wait` until it answers.
 
-    On exit it is stopped with SIGTERM, which writes its waiting prediction-log rows.
+    :meth:`stop` sends SIGTERM, which writes its waiting prediction-log rows before it exits.
     """
-    env = {**gateway_environment(settings, refresh_seconds=refresh_seconds), **(extra_env or {})}
-    command = [sys.executable, "-m", "backend.deployment.server", "--host", host, "--port", "0"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    found: list[str] = []
 
-    def read_stdout() -> None:
-        for line in process.stdout:  # type: ignore[union-attr]
-            lines.append(line.rstrip())
+    def __init__(self, settings: Settings, *, host: str = "127.0.0.1", refresh_seconds: float | None = None,
+                 extra_env: dict[str, str] | None = None):
+        self.env = {**gateway_environment(settings, refresh_seconds=refresh_seconds), **(extra_env or {})}
+        self.command = [sys.executable, "-m", "backend.deployment.server", "--host", host, "--port", "0"]
+        self.process: subprocess.Popen | None = None
+        self.url: str | None = None
+        self._lines: list[str] = []
+        self._errors: list[str] = []
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> GatewayProcess:
+        self.process = subprocess.Popen(self.command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True)
+        self._threads = [threading.Thread(target=self._read_stdout, daemon=True),
+                         threading.Thread(target=lambda: self._errors.extend(self.process.stderr), daemon=True)]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def _read_stdout(self) -> None:
+        for line in self.process.stdout:  # type: ignore[union-attr]
+            self._lines.append(line.rstrip())
             match = _ADDRESS.search(line)
-            if match and not found:
-                found.append(match.group(1))
+            if match and self.url is None:
+                self.url = match.group(1)
 
-    errors: list[str] = []
-    threads = [threading.Thread(target=read_stdout, daemon=True),
-               threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True)]  # type: ignore[arg-type]
-    for thread in threads:
-        thread.start()
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while not found:
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = " | ".join(line.strip() for line in errors[-5:]) or " | ".join(lines[-5:])
-                raise GreenlightError(f"The scoring gateway did not start (exit code {process.poll()}): {tail}",
+    def wait(self, timeout: float = 120.0) -> str:
+        """The gateway's URL, once it serves; GreenlightError if it stopped or took too long."""
+        deadline = time.monotonic() + timeout
+        while self.url is None:
+            if self.process is None or self.process.poll() is not None or time.monotonic() > deadline:
+                code = None if self.process is None else self.process.poll()
+                tail = " | ".join(line.strip() for line in self._errors[-5:]) or " | ".join(self._lines[-5:])
+                raise GreenlightError(f"The scoring gateway did not start (exit code {code}): {tail}",
                                       code="gateway_not_started")
             time.sleep(0.05)
-        url = found[0]
-        httpx.get(f"{url}/healthz", timeout=10).raise_for_status()
-        yield url
-    finally:
+        httpx.get(f"{self.url}/healthz", timeout=10).raise_for_status()
+        return self.url
+
+    def stop(self) -> None:
+        process = self.process
+        if process is None:
+            return
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
@@ -122,11 +134,26 @@ def local_gateway(settings: Settings, *, host: str = "127.0.0.1", refresh_second
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        for thread in threads:
+        for thread in self._threads:
             thread.join(timeout=5)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+        self.process = None
+
+
+@contextmanager
+def local_gateway(settings: Settings, *, host: str = "127.0.0.1", refresh_seconds: float | None = None,
+                  startup_timeout: float = 120.0, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """A gateway process on loopback for the length of a run; yields its URL.
+
+    On exit it is stopped with SIGTERM, which writes its waiting prediction-log rows.
+    """
+    gateway = GatewayProcess(settings, host=host, refresh_seconds=refresh_seconds, extra_env=extra_env).start()
+    try:
+        yield gateway.wait(startup_timeout)
+    finally:
+        gateway.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,7 @@ from backend.pipeline.evaluation import (
 )
 from backend.pipeline.fresh_process import ref_payload, run_in_fresh_process
 from backend.pipeline.gates import evaluate_gates
+from backend.pipeline.test_environment import test_environment
 from backend.registry.loaded_model import LoadedModel, load_model
 
 __all__ = ["run_test_validation", "load_version_model"]
@@ -102,7 +103,9 @@ def run_test_validation(ctx: RunContext) -> StageOutcome:
     ml = compute_metrics(task, y, scores)
     scores_evidence = _scores_evidence(ctx)
     champion = _champion(ctx, y, scores, messages)
-    compute = _performance(ctx)
+    with test_environment(ctx) as environment:  # its gateway starts while the fresh process measures
+        compute = _performance(ctx)
+        compute.update(environment.measure(scores))  # latency as a client sees it, through the gateway
     measured = {**ml, **{k: v for k, v in compute.items() if k in METRICS}}
 
     gates = evaluate_gates(ctx.spec.policy["gates"], measured)
@@ -118,7 +121,7 @@ def run_test_validation(ctx: RunContext) -> StageOutcome:
     failed = [g for g in gates if not g["passed"]]
     messages += [f"{'✔' if g['passed'] else '✘'} {g['reason']}" for g in gates]
     evidence = {"metrics": ml, "compute": compute, "champion": champion, "gates": gates,
-                "test_rows": int(len(y)), "scores": scores_evidence}
+                "test_rows": int(len(y)), "scores": scores_evidence, "test_environment": ctx.extra.get("test_environment")}
     if failed:
         reason = "Failed the policy gate" + ("s" if len(failed) > 1 else "") + ": " + " ".join(g["reason"] for g in failed)
         return StageOutcome(passed=False, messages=messages, evidence=evidence, reason=reason)
