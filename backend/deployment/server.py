@@ -87,7 +87,9 @@ class GatewayProcess:
     def __init__(self, settings: Settings, *, host: str = "127.0.0.1", refresh_seconds: float | None = None,
                  extra_env: dict[str, str] | None = None):
         self.env = {**gateway_environment(settings, refresh_seconds=refresh_seconds), **(extra_env or {})}
-        self.command = [sys.executable, "-m", "backend.deployment.server", "--host", host, "--port", "0"]
+        # `greenlight serve`, with this interpreter (the console script may not be on PATH).
+        self.command = [sys.executable, "-c", "from backend.cli import main; raise SystemExit(main())", "serve", "--host", host,
+                        "--port", "0"]
         self.process: subprocess.Popen | None = None
         self.url: str | None = None
         self._lines: list[str] = []
@@ -154,25 +156,3 @@ def local_gateway(settings: Settings, *, host: str = "127.0.0.1", refresh_second
         yield gateway.wait(startup_timeout)
     finally:
         gateway.stop()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m backend.deployment.server [--host H] [--port P]``: serve the settings' database."""
-    import argparse
-
-    from backend.app import App
-
-    parser = argparse.ArgumentParser(prog="python -m backend.deployment.server")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
-    args = parser.parse_args(argv)
-    app = App.open()
-    try:
-        serve(app, host=args.host, port=args.port, announce=lambda line: print(line, flush=True))
-    finally:
-        app.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
