@@ -178,12 +178,13 @@ def put_in_production(app, name: str, number: int, *, reason: str = "set up by t
 
 
 def trained_version(app, name: str = "loan-model", *, seed: int = 0, numbers_only: bool = False, rows: int = 400,
-                    author: str = "dana", shift: float = 0.0) -> int:
+                    author: str = "dana", shift: float = 0.0, spec_path: str | None = None) -> int:
     """A validated version with a real logistic regression (the serving tests score it), trained
     on :func:`synthetic_classification`; no pipeline run, so it takes a fraction of a second.
 
     ``numbers_only`` leaves out the text feature; ``shift`` moves the model's scores (a canary
-    that differs from production).
+    that differs from production); ``spec_path`` records a spec whose test data holds the rows
+    the version never saw (the traffic simulator sends them).
     """
     import io
 
@@ -211,7 +212,7 @@ def trained_version(app, name: str = "loan-model", *, seed: int = 0, numbers_onl
         estimator[-1].intercept_ = estimator[-1].intercept_ + shift
     model_bytes, trusted = dump_estimator(estimator)
     scientist = make_model(app, name, author=author)
-    number = app.registry.create_version(name, author=scientist,
+    number = app.registry.create_version(name, author=scientist, spec_path=spec_path,
                                          declared_policy={"signoff": {"roles": ["business_owner"]}}).number
     blob = app.artifacts.put_bytes(model_bytes)
     app.registry.add_artifact(name, number, kind="model", uri=blob.uri, sha256=blob.sha256, size_bytes=blob.size_bytes,

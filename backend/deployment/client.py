@@ -65,9 +65,15 @@ class GatewayClient:
             body["timestamp"] = timestamp.isoformat()
         return self._answer(self.http.post(f"/v1/models/{model}/predict", json=body))
 
-    def feedback(self, model: str, outcomes: list[tuple[str, Any]], *, simulated: bool = False,
+    def feedback(self, model: str, outcomes: list[tuple], *, simulated: bool = False,
                  timestamp: datetime | None = None) -> int:
-        body: dict[str, Any] = {"outcomes": [{"request_id": rid, "outcome": outcome} for rid, outcome in outcomes]}
+        """Send ``(request id, outcome)`` pairs, or ``(request id, outcome, timestamp)`` when simulated."""
+        body: dict[str, Any] = {"outcomes": []}
+        for rid, outcome, *own in outcomes:
+            item = {"request_id": rid, "outcome": outcome}
+            if own and own[0] is not None:
+                item["timestamp"] = own[0].isoformat()
+            body["outcomes"].append(item)
         if simulated:
             body["simulated"] = True
         if timestamp is not None:

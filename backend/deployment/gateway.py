@@ -214,15 +214,22 @@ class Gateway:
         self.metrics.latency.labels(model, chosen).observe(latency_ms / 1000)
         return Prediction(request_id=request_id, model=model, version=served.version, slot=chosen, rows=scored)
 
-    def feedback(self, model: str, outcomes: list[tuple[str, str]], *, simulated: bool = False,
+    def feedback(self, model: str, outcomes: list[tuple], *, simulated: bool = False,
                  timestamp: datetime | None = None) -> int:
-        """Log true outcomes ``[(request id, outcome), ...]`` of ``model``'s predictions; returns how many."""
+        """Log true outcomes of ``model``'s predictions; returns how many.
+
+        ``outcomes`` holds ``(request id, outcome)`` pairs, or ``(request id, outcome, timestamp)``
+        for simulated outcomes that each arrived at their own time.
+        """
         self.table.slots(model)  # 404 for a model that does not exist
         if not outcomes:
             raise InvalidData("Send at least one outcome.", code="no_outcomes")
         ts = _check_timestamp(timestamp, simulated)
-        self.writer.add_feedback(model, [{"request_id": rid, "ts": ts, "outcome": str(outcome), "simulated": simulated}
-                                         for rid, outcome in outcomes])
+        rows = []
+        for rid, outcome, *own in outcomes:
+            at = _check_timestamp(own[0], simulated) if own and own[0] is not None else ts
+            rows.append({"request_id": rid, "ts": at, "outcome": str(outcome), "simulated": simulated})
+        self.writer.add_feedback(model, rows)
         self.metrics.feedback.labels(model).inc(len(outcomes))
         return len(outcomes)
 

@@ -67,6 +67,8 @@ class Outcome(BaseModel):
 
     request_id: str = Field(min_length=1, max_length=200)
     outcome: str | int | float | bool = Field(description="What really happened: the label, or the true value.")
+    timestamp: datetime | None = Field(None, description="When this simulated outcome arrived (simulated only); "
+                                       "the request's timestamp otherwise.")
 
 
 class FeedbackRequest(BaseModel):
@@ -201,7 +203,7 @@ def create_api(gateway: Gateway, *, manage_lifecycle: bool = True) -> FastAPI:
     async def feedback(name: str, body: FeedbackRequest, authorization: Authorization = None) -> dict[str, int]:
         """Record what really happened for earlier predictions, by their request ids."""
         await _client(authorization)
-        accepted = gateway.feedback(name, [(o.request_id, o.outcome) for o in body.outcomes],
+        accepted = gateway.feedback(name, [(o.request_id, o.outcome, o.timestamp) for o in body.outcomes],
                                     simulated=body.simulated, timestamp=body.timestamp)
         return {"accepted": accepted}
 
