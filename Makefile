@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 # The portal listens on loopback only; HOST=0.0.0.0 make run serves other machines too.
 HOST   ?= 127.0.0.1
+# The scoring gateway make run starts beside the portal, always on loopback.
+GATEWAY_PORT ?= 8080
 # A free port for this run's PostgreSQL cluster, so two runs on one machine never share one
 # (its data folder is named after the port).
 ifeq ($(origin PG_PORT), undefined)
@@ -33,6 +35,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/greenlight db upgrade
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/greenlight demo --if-empty
+	$(BIN)/greenlight serve --host 127.0.0.1 --port $(GATEWAY_PORT) &  # it prints its address; Ctrl-C stops it too
 	@echo ""
 	@echo "  Greenlight portal: http://$(HOST):$(PORT)"
 	@echo ""

@@ -18,6 +18,7 @@ ENVIRONMENT_VARIABLES = {
     "GREENLIGHT_GATEWAY_URL": "a running scoring gateway test validation deploys to (default: it starts one on loopback)",
     "GREENLIGHT_GATEWAY_REQUIRE_TOKEN": "1 makes the scoring gateway refuse requests without a client application's token",
     "GREENLIGHT_GATEWAY_REFRESH_SECONDS": "how often a gateway re-reads what serves each model (default 2)",
+    "GREENLIGHT_CLIENT_TOKEN": "the client application's token `greenlight simulate` sends to a gateway that requires one",
 }
 
 
