@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backend.deployment.inputs import TypedRows
-from backend.deployment.linear import compile_linear
+from backend.deployment.inputs import TypedRows, check_rows
+from backend.deployment.linear import compile_linear, compile_tabular
 from backend.errors import GreenlightError, NotFound
 from backend.registry.artifacts import ArtifactStore
 from backend.registry.loaded_model import LoadedModel, load_model
@@ -51,7 +51,7 @@ class ServedVersion:
     schema: dict[str, str]
     loaded: LoadedModel
     positive_label: str | None = None
-    fast_scorer: Callable[[np.ndarray], np.ndarray] | None = None
+    fast_scorer: Callable[[TypedRows], np.ndarray | None] | None = None
     load_seconds: float = 0.0
     input_types: dict[str, str] = field(init=False)
 
@@ -70,9 +70,9 @@ class ServedVersion:
     def score(self, rows: TypedRows) -> np.ndarray:
         """Scores of typed rows (raises whatever the estimator raises)."""
         if self.fast_scorer is not None:
-            X = rows.matrix()
-            if np.isfinite(X).all():  # missing values: the stored model decides what they mean
-                return self.fast_scorer(X)
+            scores = self.fast_scorer(rows)
+            if scores is not None:  # else a missing value: the stored model decides what it means
+                return scores
         return np.asarray(self.loaded.score_prepared(rows.frame()), dtype=np.float64)
 
     def score_each(self, rows: TypedRows) -> tuple[list[float | None], list[str | None]]:
@@ -114,36 +114,60 @@ def _without_feature_names(estimator: Any) -> Any:
     return clone
 
 
-def _candidates(served: ServedVersion) -> list[Callable[[np.ndarray], np.ndarray]]:
+def _on_matrix(scorer: Callable[[np.ndarray], np.ndarray]) -> Callable[[TypedRows], np.ndarray | None]:
+    def score(rows: TypedRows) -> np.ndarray | None:
+        X = rows.matrix()
+        return scorer(X) if np.isfinite(X).all() else None
+
+    return score
+
+
+def _candidates(served: ServedVersion) -> list[Callable[[TypedRows], np.ndarray | None]]:
     estimator = served.loaded.estimator
-    found = []
-    linear = compile_linear(estimator, served.task)
-    if linear is not None:
-        found.append(linear)
-    stripped = _without_feature_names(estimator)
-    found.append(lambda X: served._predict(stripped, X))
-    return found
+    if all(kind == "number" for kind in served.schema.values()):
+        names = getattr(estimator, "feature_names_in_", None)
+        if names is None or list(names) != list(served.schema):
+            return []
+        found = []
+        linear = compile_linear(estimator, served.task)
+        if linear is not None:
+            found.append(_on_matrix(linear))
+        stripped = _without_feature_names(estimator)
+        found.append(_on_matrix(lambda X: served._predict(stripped, X)))
+        return found
+    tabular = compile_tabular(estimator, served.task, served.schema)
+    return [lambda rows: tabular(rows.columns)] if tabular is not None else []
 
 
-def _fast_path(served: ServedVersion, sample: pd.DataFrame | None) -> Callable[[np.ndarray], np.ndarray] | None:
+def _fast_path(served: ServedVersion, sample: pd.DataFrame | None) -> Callable[[TypedRows], np.ndarray | None] | None:
     """The first faster scorer that gives the stored model's scores on the sample, or None."""
-    if not served.schema or any(kind != "number" for kind in served.schema.values()):
+    if not served.schema or sample is None or sample.empty:
         return None
-    names = getattr(served.loaded.estimator, "feature_names_in_", None)
-    if names is None or list(names) != list(served.schema) or sample is None or sample.empty:
+    try:
+        candidates = _candidates(served)
+    except Exception:  # noqa: BLE001  (an estimator this cannot read: serve it as stored)
         return None
     X = apply_schema(sample, served.schema, "sample")
-    expected = np.asarray(served._predict(served.loaded.estimator, X), dtype=np.float64)
-    matrix = X.to_numpy(dtype=np.float64)
-    for scorer in _candidates(served):
+    complete = X.dropna()  # rows with a missing value go to the stored model anyway
+    if complete.empty:
+        return None
+    expected = np.asarray(served._predict(served.loaded.estimator, complete), dtype=np.float64)
+    records = complete.to_dict(orient="records")
+    every = check_rows(records, served.schema)
+    singles = [check_rows([r], served.schema) for r in records]
+    for scorer in candidates:
         try:
-            every = np.asarray(scorer(matrix), dtype=np.float64)
-            single = np.concatenate([np.asarray(scorer(matrix[i:i + 1]), dtype=np.float64) for i in range(len(matrix))])
-        except Exception:  # noqa: BLE001  (it cannot take an array: try the next, else serve as stored)
+            got = scorer(every)
+            one_by_one = [scorer(single) for single in singles]
+            if got is None or any(s is None for s in one_by_one):
+                continue
+            single = np.concatenate([np.asarray(s, dtype=np.float64) for s in one_by_one])
+        except Exception:  # noqa: BLE001  (it cannot take these rows: try the next, else serve as stored)
             continue
-        if every.shape == expected.shape and single.shape == expected.shape and \
-                np.allclose(every, expected, rtol=0, atol=FAST_PATH_TOLERANCE, equal_nan=True) and \
-                np.allclose(single, expected, rtol=0, atol=FAST_PATH_TOLERANCE, equal_nan=True):
+        got = np.asarray(got, dtype=np.float64)
+        if got.shape == expected.shape == single.shape and \
+                np.allclose(got, expected, rtol=0, atol=FAST_PATH_TOLERANCE) and \
+                np.allclose(single, expected, rtol=0, atol=FAST_PATH_TOLERANCE):
             return scorer
     return None
 

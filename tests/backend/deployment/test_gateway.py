@@ -119,10 +119,10 @@ def test_the_fast_path_scores_exactly_like_the_stored_model(app, gateway):
     typed = check_rows(frame.to_dict(orient="records"), served.schema)
     stored = served.loaded.score_prepared(apply_schema(frame, served.schema, "test"))
     np.testing.assert_allclose(served.score(typed), stored, rtol=0, atol=1e-12)
-    # A model that picks columns by type (the text feature) keeps the stored path.
+    # A tabular logistic regression (one-hot text, scaled numbers) is compiled too.
     other = load_served_version(app.registry, app.artifacts, "loan-model", trained_version(app, "loan-model"),
                                 task="classification")
-    assert other.fast_scorer is None
+    assert other.fast_scorer is not None
 
 
 def test_feedback_is_logged_with_the_request_ids(app, loan_in_production, http, gateway):
@@ -193,3 +193,18 @@ def test_health_metrics_and_docs(app, loan_in_production, http):
     paths = http.get("/openapi.json").json()["paths"]
     assert {"/v1/models/{name}/predict", "/v1/models/{name}/feedback", "/v1/models/{name}", "/healthz",
             "/metrics"} <= set(paths)
+
+
+def test_the_compiled_tabular_model_agrees_on_unseen_and_missing_categories(app):
+    from backend.deployment.inputs import check_rows
+    from backend.deployment.served import load_served_version
+
+    served = load_served_version(app.registry, app.artifacts, "loan-model", trained_version(app, "loan-model"),
+                                 task="classification")
+    rows = [{"income": 50, "tenure": 3, "region": "north"}, {"income": 12.5, "tenure": 0, "region": "mars"},
+            {"income": 70, "tenure": 29, "region": None}]
+    stored = served.loaded.score(pd.DataFrame(rows))
+    for row, expected in zip(rows, stored, strict=True):
+        [got] = served.score(check_rows([row], served.schema))
+        assert got == pytest.approx(expected, abs=1e-12), row
+    np.testing.assert_allclose(served.score(check_rows(rows, served.schema)), stored, rtol=0, atol=1e-12)
