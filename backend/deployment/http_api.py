@@ -21,7 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from backend.deployment.gateway import MAX_ROWS, Gateway
 from backend.deployment.inputs import InvalidInput
 from backend.deployment.slots import SlotUnavailable
-from backend.errors import Conflict, GreenlightError, InvalidData, NotFound, PermissionDenied
+from backend.errors import (
+    Conflict,
+    DatabaseError,
+    GreenlightError,
+    InvalidData,
+    NotFound,
+    PermissionDenied,
+)
 
 __all__ = ["create_api"]
 
@@ -122,12 +129,15 @@ class ValidationErrorBody(BaseModel):
     detail: list[FieldProblem]
 
 
-_STATUS = [(PermissionDenied, 401), (NotFound, 404), (Conflict, 409), (InvalidData, 422), (SlotUnavailable, 503)]
+_STATUS = [(PermissionDenied, 401), (NotFound, 404), (Conflict, 409), (InvalidData, 422), (SlotUnavailable, 503),
+           (DatabaseError, 503)]
 _ERRORS = {400: {"model": BadRequestBody, "description": "The body is not JSON."},
            401: {"model": ErrorBody, "description": "No valid client token (when the gateway requires one)."},
            404: {"model": ErrorBody, "description": "No model of that name."},
            422: {"model": ValidationErrorBody, "description": "A row lacks a feature or has one of the wrong type; "
-                                                              "each problem names its row and feature."}}
+                                                              "each problem names its row and feature."},
+           503: {"model": ErrorBody, "description": "The slot's version could not be loaded here, or the database "
+                                                    "cannot be reached."}}
 
 
 def _status_of(exc: GreenlightError) -> int:
@@ -183,8 +193,7 @@ def create_api(gateway: Gateway, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @api.post("/v1/models/{name}/predict", response_model=PredictResponse, tags=["scoring"],
               responses={**_ERRORS, 409: {"model": ErrorBody, "description": "Nothing in production (or in the "
-                                                                               "test slot) for this model."},
-                         503: {"model": ErrorBody, "description": "The slot's version could not be loaded here."}})
+                                                                               "test slot) for this model."}})
     async def predict(name: str, body: PredictRequest, authorization: Authorization = None) -> dict[str, Any]:
         """Score rows with the version the routing key reaches; every row is logged."""
         started = time.perf_counter()

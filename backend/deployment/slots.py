@@ -140,6 +140,8 @@ class ServingTable:
             self._models = fresh  # the switch: one assignment, seen whole by every request
             for key in [k for k in self._cache if k not in wanted]:
                 del self._cache[key]
+            for key in [k for k in self._refs if k not in {(m, v) for m, v, _ in wanted}]:
+                del self._refs[key]
             self._refreshed_at = time.monotonic()
 
     def _load(self, model: str, number: int, task: str, *, recheck: bool) -> ServedVersion:
