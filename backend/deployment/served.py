@@ -1,10 +1,11 @@
 """A version as the gateway serves it: the verified model, its schema and its decision.
 
-Loaded once per (model, version, SHA-256) and kept while any slot serves it. For a model whose
-inputs are all numbers, a faster scorer takes a plain array: the linear pipeline's own
-arithmetic (:mod:`backend.deployment.linear`), else a copy of the estimator without pandas'
-feature-name bookkeeping. Either is used only after it gave the stored model's scores on the
-version's sample rows, and never for a model that selects columns by name.
+Loaded once per (model, version, SHA-256) and kept while any slot serves it. A faster scorer
+skips scikit-learn's per-call checks where it can: a linear pipeline's own arithmetic
+(:mod:`backend.deployment.linear`, also behind one-hot encoders), else, for a model whose
+inputs are all numbers, a copy of the estimator without pandas' feature-name bookkeeping. One
+is used only after it gave the stored model's scores on every one of the version's sample rows,
+alone and together; rows with a missing value always go to the stored model.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,9 @@ from backend.errors import GreenlightError, NotFound
 from backend.registry.artifacts import ArtifactStore
 from backend.registry.loaded_model import LoadedModel, load_model
 from backend.registry.schema import apply_schema
-from backend.registry.store import Registry
+
+if TYPE_CHECKING:
+    from backend.registry.store import Registry
 
 __all__ = ["ServedVersion", "load_served_version", "negative_label"]
 
