@@ -208,3 +208,20 @@ def test_the_compiled_tabular_model_agrees_on_unseen_and_missing_categories(app)
         [got] = served.score(check_rows([row], served.schema))
         assert got == pytest.approx(expected, abs=1e-12), row
     np.testing.assert_allclose(served.score(check_rows(rows, served.schema)), stored, rtol=0, atol=1e-12)
+
+
+def test_a_tampered_model_is_never_served(app, loan_in_production, http, gateway):
+    candidate = trained_version(app, "loan-model", seed=8)
+    ref = app.registry.get_artifact("loan-model", candidate, "model")
+    path = app.artifacts.path_of(ref)
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes()[:-8] + b"tampered")
+    app.registry.deploy_to_test("loan-model", candidate, actor="pipeline")
+    gateway.table.refresh()
+    answer = http.post("/v1/models/loan-model/predict", json={"rows": [ROW], "slot": "test"})
+    assert answer.status_code == 503
+    assert f"loan-model version {candidate} (test) could not be loaded" in answer.json()["detail"]
+    assert "changed after it was stored" in answer.json()["detail"]
+    assert http.get("/v1/models/loan-model").json()["problems"] == [answer.json()["detail"]]
+    # Production is untouched.
+    assert http.post("/v1/models/loan-model/predict", json={"rows": [ROW]}).json()["version"] == loan_in_production
