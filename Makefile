@@ -5,10 +5,16 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 # The portal listens on loopback only; HOST=0.0.0.0 make run serves other machines too.
 HOST   ?= 127.0.0.1
+# The scoring gateway make run starts beside the portal, always on loopback.
+GATEWAY_PORT ?= 8080
 # A free port for this run's PostgreSQL cluster, so two runs on one machine never share one
 # (its data folder is named after the port).
 ifeq ($(origin PG_PORT), undefined)
 PG_PORT := $(shell $(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+endif
+# The same for the local S3-compatible server the artifact store's S3 tests use.
+ifeq ($(origin S3_PORT), undefined)
+S3_PORT := $(shell $(PYTHON) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 endif
 
 .PHONY: run test bench lint clean
@@ -29,6 +35,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/greenlight db upgrade
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/greenlight demo --if-empty
+	$(BIN)/greenlight serve --host 127.0.0.1 --port $(GATEWAY_PORT) &  # it prints its address; Ctrl-C stops it too
 	@echo ""
 	@echo "  Greenlight portal: http://$(HOST):$(PORT)"
 	@echo ""
@@ -38,10 +45,13 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	.ci/browser.sh
 	.ci/postgres.sh start $(PG_PORT)
+	BIN=$(BIN) .ci/s3.sh start $(S3_PORT) || { .ci/postgres.sh stop $(PG_PORT); exit 1; }
 	status=0; \
 	OMP_NUM_THREADS=1 GREENLIGHT_TEST_PG_URL=postgresql+psycopg://postgres@127.0.0.1:$(PG_PORT)/postgres \
-	GREENLIGHT_REQUIRE_PG=1 GREENLIGHT_REQUIRE_BROWSER=1 \
+	GREENLIGHT_TEST_S3_URL=http://127.0.0.1:$(S3_PORT) \
+	GREENLIGHT_REQUIRE_PG=1 GREENLIGHT_REQUIRE_S3=1 GREENLIGHT_REQUIRE_BROWSER=1 \
 	$(BIN)/python -m pytest $(PYTEST_ARGS) || status=$$?; \
+	BIN=$(BIN) .ci/s3.sh stop $(S3_PORT); \
 	.ci/postgres.sh stop $(PG_PORT); \
 	exit $$status
 

@@ -13,10 +13,14 @@ __all__ = ["Settings"]
 ENVIRONMENT_VARIABLES = {
     "GREENLIGHT_HOME": "folder for Greenlight's own files (default ./.greenlight)",
     "GREENLIGHT_DB_URL": "SQLAlchemy database URL (default: SQLite file greenlight.db under the home)",
-    "GREENLIGHT_ARTIFACTS": "folder of the long-term artifact store (default: artifacts/ under the home)",
+    "GREENLIGHT_ARTIFACTS": "the long-term artifact store: a folder (default: artifacts/ under the home) or s3://bucket/prefix",
     "GREENLIGHT_TOKEN": "API token the command line acts with (pipeline runs, exceptions), instead of --as USER",
     "GREENLIGHT_AUDIT_KEY": "secret (at least 32 characters) that signs the audit log (default: the file audit.key "
                             "under the home, created on first use with mode 0600)",
+    "GREENLIGHT_GATEWAY_URL": "a running scoring gateway test validation deploys to (default: it starts one on loopback)",
+    "GREENLIGHT_GATEWAY_REQUIRE_TOKEN": "1 makes the scoring gateway refuse requests without a client application's token",
+    "GREENLIGHT_GATEWAY_REFRESH_SECONDS": "how often a gateway re-reads what serves each model (default 2)",
+    "GREENLIGHT_CLIENT_TOKEN": "the client application's token `greenlight simulate` sends to a gateway that requires one",
 }
 
 
@@ -30,17 +34,27 @@ class Settings:
         Folder for Greenlight's own files.
     db_url : str
         SQLAlchemy URL; SQLite and PostgreSQL (``postgresql+psycopg://``) are supported.
-    artifacts_dir : Path
-        Root of the content-addressed artifact store.
+    artifacts_dir : Path or str
+        Root of the content-addressed artifact store: a folder, or a URL such as
+        ``s3://bucket/prefix`` (kept as a string).
     audit_key : str or None
         The secret that signs the audit log; None means the key file under ``home``. Kept out
         of ``repr`` so that printing the settings never shows it.
+    gateway_url : str, optional
+        A running scoring gateway for test validation; None starts one for the run.
+    gateway_require_token : bool
+        The gateway refuses a request without a client application's bearer token.
+    gateway_refresh_seconds : float
+        How often a gateway re-reads the serving slots from the database.
     """
 
     home: Path
     db_url: str
-    artifacts_dir: Path
+    artifacts_dir: Path | str
     audit_key: str | None = field(default=None, repr=False)
+    gateway_url: str | None = None
+    gateway_require_token: bool = False
+    gateway_refresh_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -48,6 +62,12 @@ class Settings:
         home = Path(env.get("GREENLIGHT_HOME") or ".greenlight").expanduser().resolve()
         db_url = env.get("GREENLIGHT_DB_URL") or f"sqlite:///{home / 'greenlight.db'}"
         artifacts = env.get("GREENLIGHT_ARTIFACTS")
-        artifacts_dir = Path(artifacts).expanduser().resolve() if artifacts else home / "artifacts"
+        if artifacts and "://" in artifacts:
+            artifacts_dir: Path | str = artifacts.rstrip("/")
+        else:
+            artifacts_dir = Path(artifacts).expanduser().resolve() if artifacts else home / "artifacts"
         return cls(home=home, db_url=db_url, artifacts_dir=artifacts_dir,
-                   audit_key=env.get("GREENLIGHT_AUDIT_KEY") or None)
+                   audit_key=env.get("GREENLIGHT_AUDIT_KEY") or None,
+                   gateway_url=(env.get("GREENLIGHT_GATEWAY_URL") or "").rstrip("/") or None,
+                   gateway_require_token=env.get("GREENLIGHT_GATEWAY_REQUIRE_TOKEN", "").lower() in ("1", "true", "yes"),
+                   gateway_refresh_seconds=float(env.get("GREENLIGHT_GATEWAY_REFRESH_SECONDS") or 2.0))

@@ -46,12 +46,14 @@ METRICS: dict[str, MetricInfo] = {m.name: m for m in [
                True, tasks=_REG),
     MetricInfo("load_time_s", "Load time", "Seconds to load the stored model into a fresh serving process.", False, "s",
                kind="compute"),
-    MetricInfo("latency_p50_ms", "Latency (median)", "Time to score one request, for a typical request.", False, "ms",
-               kind="compute"),
-    MetricInfo("latency_p95_ms", "Latency (p95)", "Time to score one request; 95 in 100 requests are at least this fast.",
-               False, "ms", kind="compute"),
-    MetricInfo("latency_p99_ms", "Latency (p99)", "Time to score one request; 99 in 100 requests are at least this fast.",
-               False, "ms", kind="compute"),
+    MetricInfo("latency_p50_ms", "Latency (median)", "Time a client waits for one scored case through the scoring "
+               "gateway, for a typical request.", False, "ms", kind="compute"),
+    MetricInfo("latency_p95_ms", "Latency (p95)", "Time a client waits for one scored case; 95 in 100 requests are at "
+               "least this fast.", False, "ms", kind="compute"),
+    MetricInfo("latency_p99_ms", "Latency (p99)", "Time a client waits for one scored case; 99 in 100 requests are at "
+               "least this fast.", False, "ms", kind="compute"),
+    MetricInfo("throughput_requests_per_s", "Request throughput", "Single-case requests the test environment's gateway "
+               "answered per second, with a few clients at once.", True, "requests/s", kind="compute"),
     MetricInfo("throughput_rows_per_s", "Batch throughput", "Rows scored per second when scoring a large batch.", True,
                "rows/s", kind="compute"),
     MetricInfo("model_size_mb", "Model size", "Size of the stored model file.", False, "MB", kind="compute"),
@@ -109,8 +111,8 @@ def format_value(name: str, value: float | None) -> str:
         return "—"
     info = METRICS.get(name)
     unit = info.unit if info else ""
-    if unit == "rows/s":
-        return f"{value:,.0f} rows/s"
+    if unit in ("rows/s", "requests/s"):
+        return f"{value:,.0f} {unit}"
     if unit in ("ms", "s", "MB"):
         return f"{value:,.1f} {unit}" if value >= 10 else f"{value:,.2f} {unit}"
     return f"{value:.3f}"

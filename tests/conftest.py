@@ -136,3 +136,25 @@ def demo_settings(demo_env, monkeypatch) -> Settings:
     monkeypatch.delenv("GREENLIGHT_DB_URL", raising=False)
     monkeypatch.delenv("GREENLIGHT_ARTIFACTS", raising=False)
     return Settings.from_env(demo_env)
+
+
+S3_URL = os.environ.get("GREENLIGHT_TEST_S3_URL")
+REQUIRE_S3 = os.environ.get("GREENLIGHT_REQUIRE_S3") == "1"
+
+
+@pytest.fixture
+def s3_root(monkeypatch) -> str:
+    """``s3://<new bucket>/store`` on the local S3-compatible server ``make test`` starts, with the
+    AWS variables pointing at it (fresh processes inherit them)."""
+    if not S3_URL:
+        if REQUIRE_S3:
+            pytest.fail("GREENLIGHT_TEST_S3_URL is not set but the S3 tests are required")
+        pytest.skip("S3 tests need GREENLIGHT_TEST_S3_URL (make test starts a local server and sets it)")
+    import fsspec
+
+    for key, value in {"AWS_ENDPOINT_URL": S3_URL, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    bucket = f"greenlight-{uuid.uuid4().hex[:12]}"
+    fsspec.filesystem("s3", skip_instance_cache=True).mkdir(bucket)
+    return f"s3://{bucket}/store"

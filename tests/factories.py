@@ -259,3 +259,85 @@ def hostile_registry(app, *, password: str = "correct horse battery") -> None:
 def audit_entry(app, model: str = "test-model", *, actor: str = "tester") -> None:
     """One committed transaction that appends exactly one audit entry (and so one checkpoint)."""
     app.registry.record(actor=actor, action="test.event", model=model)
+def trained_version(app, name: str = "loan-model", *, seed: int = 0, numbers_only: bool = False, rows: int = 400,
+                    author: str = "dana", shift: float = 0.0, spec_path: str | None = None) -> int:
+    """A validated version with a real logistic regression (the serving tests score it), trained
+    on :func:`synthetic_classification`; no pipeline run, so it takes a fraction of a second.
+
+    ``numbers_only`` leaves out the text feature; ``shift`` moves the model's scores (a canary
+    that differs from production); ``spec_path`` records a spec whose test data holds the rows
+    the version never saw (the traffic simulator sends them).
+    """
+    import io
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from backend.pipeline.runner import STAGES
+    from backend.registry.model_io import dump_estimator
+    from backend.registry.schema import apply_schema
+
+    frame = synthetic_classification(rows, seed)
+    schema = {"income": "number", "tenure": "number"} if numbers_only else \
+        {"income": "number", "tenure": "number", "region": "category"}
+    X = apply_schema(frame, schema, "training data")
+    y = (frame["label"] == "yes").to_numpy()
+    if numbers_only:
+        estimator = Pipeline([("scale", StandardScaler()), ("model", LogisticRegression(max_iter=500))])
+    else:
+        namespace: dict = {}
+        exec(LOGISTIC_FACTORY, namespace)  # the same pipeline the hand-made specs use
+        estimator = namespace["build"]()
+    estimator.fit(X, y)
+    if shift:
+        estimator[-1].intercept_ = estimator[-1].intercept_ + shift
+    model_bytes, trusted = dump_estimator(estimator)
+    scientist = make_model(app, name, author=author)
+    number = app.registry.create_version(name, author=scientist, spec_path=spec_path,
+                                         declared_policy={"signoff": {"roles": ["business_owner"]}}).number
+    blob = app.artifacts.put_bytes(model_bytes)
+    app.registry.add_artifact(name, number, kind="model", uri=blob.uri, sha256=blob.sha256, size_bytes=blob.size_bytes,
+                              meta={"format": "skops", "trusted_types": trusted}, actor=author)
+    buffer = io.BytesIO()
+    X.head(50).to_parquet(buffer, index=False)
+    sample = app.artifacts.put_bytes(buffer.getvalue())
+    app.registry.add_artifact(name, number, kind="sample", uri=sample.uri, sha256=sample.sha256,
+                              size_bytes=sample.size_bytes, meta={"format": "parquet", "rows": 50}, actor=author)
+    report = app.artifacts.put_bytes(b'{"checks": []}' + name.encode() + b"%d" % number)
+    app.registry.add_artifact(name, number, kind="fairness_report", uri=report.uri, sha256=report.sha256,
+                              size_bytes=report.size_bytes, actor=author)
+    app.registry.record_build(name, number, actor=author, data_fingerprint=f"sha256:synthetic-{seed}",
+                              estimator="logistic regression", params={},
+                              input_schema={"columns": schema, "target": "label", "positive_label": "yes",
+                                            "sensitive_features": []})
+    for _, _, state in STAGES:
+        app.registry.transition(name, number, state, actor="pipeline")
+    return number
+
+
+def start_canary(app, name: str, number: int, *, percent: float = 10.0, reason: str = "canary set up by the tests"):
+    """Send ``percent`` of ``name``'s live traffic to ``number``, the guarded way."""
+    from backend.registry.states import State
+
+    ops = admin(app, "ops-admin")
+    if app.registry.get_version(name, number).state != State.APPROVED:
+        approve_all(app, name, number)
+    app.registry.transition(name, number, State.CANARY, actor=ops)
+    app.registry.move_alias(name, "canary", number, actor=ops, reason=reason, traffic_percent=percent)
+
+
+def promote_canary(app, name: str, *, reason: str = "promoted by the tests") -> int:
+    """The canary becomes production with the registry's guarded moves (an admin's override)."""
+    from backend.registry.states import State
+
+    ops = admin(app, "ops-admin")
+    number = app.registry.get_alias(name, "canary")
+    champion = app.registry.get_alias(name, "production")
+    app.registry.transition(name, number, State.PRODUCTION, actor=ops, override_reason=reason)
+    app.registry.move_alias(name, "production", number, actor=ops, reason=reason)
+    app.registry.clear_alias(name, "canary", actor=ops, reason=reason)
+    if champion is not None:
+        app.registry.transition(name, champion, State.RETIRED, actor=ops, reason=f"replaced by version {number}")
+        app.registry.move_alias(name, "previous", champion, actor=ops, reason=reason)
+    return number

@@ -24,6 +24,7 @@ from backend.pipeline.evaluation import (
 )
 from backend.pipeline.fresh_process import ref_payload, run_in_fresh_process
 from backend.pipeline.gates import evaluate_gates
+from backend.pipeline.test_environment import test_environment
 from backend.registry.loaded_model import LoadedModel, load_model
 from backend.registry.states import State
 
@@ -161,7 +162,9 @@ def run_test_validation(ctx: RunContext) -> StageOutcome:
         messages.append("This is the first version to reach validation, so there is no earlier version to compare "
                         "with.")
     champion = next((c for c in comparisons if "production" in c["roles"]), None)
-    compute = _performance(ctx)
+    with test_environment(ctx) as environment:  # its gateway starts while the fresh process measures
+        compute = _performance(ctx)
+        compute.update(environment.measure(scores))  # latency as a client sees it, through the gateway
     measured = {**ml, **{k: v for k, v in compute.items() if k in METRICS}}
 
     gates = evaluate_gates(ctx.spec.policy["gates"], measured)
@@ -177,7 +180,7 @@ def run_test_validation(ctx: RunContext) -> StageOutcome:
     failed = [g for g in gates if not g["passed"]]
     messages += [f"{'✔' if g['passed'] else '✘'} {g['reason']}" for g in gates]
     evidence = {"metrics": ml, "compute": compute, "champion": champion, "comparisons": comparisons, "gates": gates,
-                "test_rows": int(len(y)), "scores": scores_evidence}
+                "test_rows": int(len(y)), "scores": scores_evidence, "test_environment": ctx.extra.get("test_environment")}
     if failed:
         reason = "Failed the policy gate" + ("s" if len(failed) > 1 else "") + ": " + " ".join(g["reason"] for g in failed)
         return StageOutcome(passed=False, messages=messages, evidence=evidence, reason=reason)

@@ -286,6 +286,23 @@ class Registry:
                             previous=by_alias.get("previous", (None,))[0], test=by_alias.get("test", (None,))[0],
                             changed_at=max((at for _, _, at in by_alias.values()), default=None))
 
+    def serving_states(self) -> dict[str, ServingState]:
+        """What serves every model, in one query (scoring gateways re-read it every few seconds)."""
+        with self.db.read() as session:
+            rows = session.execute(select(ModelRow.name, AliasRow.alias, VersionRow.number, AliasRow.traffic_percent,
+                                          AliasRow.updated_at)
+                                   .join(AliasRow, AliasRow.model_id == ModelRow.id)
+                                   .join(VersionRow, VersionRow.id == AliasRow.version_id)).all()
+        by_model: dict[str, dict[str, tuple]] = {}
+        for name, alias, number, share, at in rows:
+            by_model.setdefault(name, {})[alias] = (number, share, at)
+        return {name: ServingState(model=name, production=a.get("production", (None,))[0],
+                                   canary=a["canary"][0] if "canary" in a else None,
+                                   canary_percent=float(a["canary"][1] or 0) if "canary" in a else 0.0,
+                                   previous=a.get("previous", (None,))[0], test=a.get("test", (None,))[0],
+                                   changed_at=max(at for _, _, at in a.values()))
+                for name, a in by_model.items()}
+
     def clear_alias(self, name: str, alias: str, *, actor: User, reason: str | None = None) -> int | None:
         """Remove ``alias``; returns the version it pointed at, or None."""
         with self.db.write() as session:
