@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from backend.domain import ArtifactRef
-from backend.reports._model_card import model_card_sections, render_html, render_markdown
+from backend.reports._model_card import (
+    deployment_section,
+    model_card_sections,
+    render_html,
+    render_markdown,
+)
 from backend.reports._store import CARD_KINDS, load_reports, store_bytes
 
 if TYPE_CHECKING:
@@ -30,6 +35,7 @@ def build_model_card(app: App, model: str, version: int, *, generated: datetime 
         model=app.registry.get_model(model), version=app.registry.get_version(model, version),
         stages=app.registry.list_stage_runs(model, version), artifacts=app.registry.list_artifacts(model, version),
         fairness=reports.fairness, explainability=reports.explainability)
+    sections.insert(-1, deployment_section(app.deployments.record_sentences(model, version)))
     return render_markdown(title, sections, generated=generated), render_html(title, sections, generated=generated)
 
 

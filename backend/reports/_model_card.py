@@ -17,7 +17,8 @@ from backend.domain import ArtifactRef, Model, StageRun, Version
 from backend.metrics import METRICS, format_value
 from backend.reports._summaries import percent
 
-__all__ = ["Section", "Table", "model_card_sections", "render_markdown", "render_html", "VERDICT_LABELS"]
+__all__ = ["Section", "Table", "model_card_sections", "render_markdown", "render_html", "VERDICT_LABELS",
+           "deployment_section"]
 
 VERDICT_LABELS = {"pass": "Pass", "fail": "Fail", "insufficient_evidence": "Insufficient evidence",
                   "not_assessed": "Not assessed"}
@@ -165,6 +166,15 @@ def _evidence(version: Version, artifacts: list[ArtifactRef]) -> Section:
         rows.append(["spec", version.spec_hash.removeprefix("sha256:")])
     return Section("Evidence", paragraphs=["SHA-256 of everything this card is built from."],
                    tables=[Table(["Artifact", "SHA-256"], rows)])
+
+
+def deployment_section(record: list[str]) -> Section:
+    """How the version was deployed: canaries, the judge's verdicts, promotion (an admin's
+    override with its written reason, if any), rollback. Rewritten after every such change."""
+    if not record:
+        return Section("Deployment", paragraphs=["Not deployed: this version has not served live traffic."])
+    return Section("Deployment", paragraphs=["What happened when this version met live traffic, oldest first."],
+                   bullets=list(record))
 
 
 def model_card_sections(*, model: Model, version: Version, stages: list[StageRun], artifacts: list[ArtifactRef],
