@@ -177,16 +177,17 @@ def deploy() -> None:
 @click.argument("model")
 @click.option("--format", "fmt", type=click.Choice(["kserve"]), required=True, help="The manifest to write.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default: standard output).")
+@click.option("--name", help="The InferenceService's name (default: the model's).")
 @click.option("--namespace", help="The Kubernetes namespace.")
 @click.option("--storage-uri", help="Where the cluster reads the model file; {model}, {version} and {sha256} are "
                                     "filled in (e.g. s3://models/{model}/{version}).")
 @click.option("--runtime", help="The KServe ServingRuntime that loads skops model files.")
-def deploy_export(model: str, fmt: str, output: str | None, namespace: str | None, storage_uri: str | None,
-                  runtime: str | None) -> None:
+def deploy_export(model: str, fmt: str, output: str | None, name: str | None, namespace: str | None,
+                  storage_uri: str | None, runtime: str | None) -> None:
     """Write a KServe InferenceService for what serves MODEL now (canaryTrafficPercent with a canary)."""
     from backend.deployment.kserve import to_yaml
 
-    manifest = open_app().deployments.kserve_manifest(model, namespace=namespace, storage_uri=storage_uri,
+    manifest = open_app().deployments.kserve_manifest(model, name=name, namespace=namespace, storage_uri=storage_uri,
                                                       runtime=runtime)
     text = to_yaml(manifest)
     if output:

@@ -377,15 +377,15 @@ class Deployments:
                                    .where(CanaryRow.ended_at.is_(None))).all()
         return dict(rows)
 
-    def kserve_manifest(self, model: str, *, namespace: str | None = None, storage_uri: str | None = None,
-                        runtime: str | None = None) -> dict[str, Any]:
+    def kserve_manifest(self, model: str, *, name: str | None = None, namespace: str | None = None,
+                        storage_uri: str | None = None, runtime: str | None = None) -> dict[str, Any]:
         """A KServe ``InferenceService`` for what serves ``model`` now (see :mod:`backend.deployment.kserve`)."""
         serving = self.registry.serving_state(model)
         numbers = [n for n in (serving.production, serving.canary) if n is not None]
         refs = {n: self.registry.get_artifact(model, n, "model") for n in numbers}
         return inference_service(self.registry.get_model(model), serving, refs,
                                  {n: str(self.artifacts.path_of(ref)) for n, ref in refs.items()},
-                                 namespace=namespace, storage_uri=storage_uri, runtime=runtime)
+                                 name=name, namespace=namespace, storage_uri=storage_uri, runtime=runtime)
 
     # -- inside ----------------------------------------------------------------------------------
 

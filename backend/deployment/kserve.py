@@ -16,6 +16,7 @@ annotations carry its SHA-256 and trusted-type format, for the serving runtime t
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import yaml
@@ -28,6 +29,17 @@ __all__ = ["inference_service", "to_yaml", "API_VERSION", "KIND"]
 API_VERSION = "serving.kserve.io/v1beta1"
 KIND = "InferenceService"
 _PREFIX = "greenlight"
+#: KServe names an InferenceService like a Kubernetes service: an RFC 1035 label.
+_DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _service_name(model: str, name: str | None) -> str:
+    chosen = name or model
+    if len(chosen) <= 63 and _DNS_1035.match(chosen):
+        return chosen
+    raise InvalidData(f"'{chosen}' cannot name a KServe InferenceService: it needs a lowercase letter first, then at "
+                      "most 62 lowercase letters, digits or hyphens, not ending with a hyphen. Choose one with --name.",
+                      code="invalid_service_name")
 
 
 def _storage_uri(template: str | None, model: str, version: int, ref: ArtifactRef, store_location: str) -> str:
@@ -42,8 +54,8 @@ def _storage_uri(template: str | None, model: str, version: int, ref: ArtifactRe
 
 
 def inference_service(model: Model, serving: ServingState, models: dict[int, ArtifactRef],
-                      locations: dict[int, str], *, namespace: str | None = None, storage_uri: str | None = None,
-                      runtime: str | None = None) -> dict[str, Any]:
+                      locations: dict[int, str], *, name: str | None = None, namespace: str | None = None,
+                      storage_uri: str | None = None, runtime: str | None = None) -> dict[str, Any]:
     """The manifest as a dict.
 
     Parameters
@@ -57,7 +69,10 @@ def inference_service(model: Model, serving: ServingState, models: dict[int, Art
         Where the cluster reads the model (``{model}``, ``{version}``, ``{sha256}`` are filled in).
     runtime : str, optional
         The KServe ``ServingRuntime`` that loads skops files.
+    name : str, optional
+        The InferenceService's name (default: the model's, when Kubernetes accepts it).
     """
+    service = _service_name(model.name, name)
     if serving.production is None:
         raise InvalidTransition(f"{model.name} has nothing in production, so there is nothing to serve on "
                                 "Kubernetes yet.", code="no_production")
@@ -82,7 +97,7 @@ def inference_service(model: Model, serving: ServingState, models: dict[int, Art
         predictor["canaryTrafficPercent"] = max(1, min(100, math.floor(serving.canary_percent + 0.5)))
         annotations[f"{_PREFIX}/canary-version"] = str(serving.canary)
         annotations[f"{_PREFIX}/canary-traffic-percent"] = f"{serving.canary_percent:g}"
-    metadata: dict[str, Any] = {"name": model.name, "labels": {"app.kubernetes.io/managed-by": "greenlight"},
+    metadata: dict[str, Any] = {"name": service, "labels": {"app.kubernetes.io/managed-by": "greenlight"},
                                 "annotations": annotations}
     if namespace:
         metadata["namespace"] = namespace
