@@ -63,6 +63,7 @@ class ModelSummary:
     latest_updated_at: datetime | None
     latest_failure_reason: str | None
     production_version: int | None
+    canary_version: int | None = None  # a version serving a canary beside production
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ def in_group(model: ModelSummary, group: str) -> bool:
     if group == "production":
         return model.production_version is not None
     if group == "on_its_way":
-        return model.latest_state is not None and model.latest_state not in _DONE
+        # A canary running is on its way too, even when a newer version has stopped since.
+        return model.canary_version is not None or (model.latest_state is not None and model.latest_state not in _DONE)
     return True
 
 
@@ -77,7 +78,7 @@ def portfolio_summary(models: Sequence[ModelSummary]) -> None:
         ("Models", counts["all"], "Models registered in Greenlight, whatever their stage."),
         ("In production", counts["production"], "Models with a version serving all live traffic."),
         ("On its way", counts["on_its_way"],
-         "Models whose newest version is still being checked, reviewed or tried out."),
+         "Models whose newest version is still being checked, reviewed or tried out as a canary."),
         ("Needs attention", counts["attention"],
          "Models whose newest version was stopped: it failed a check, was rejected or rolled back."),
     ]

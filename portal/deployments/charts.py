@@ -1,0 +1,61 @@
+"""Altair charts of the Deployments page: the traffic split and the deployment timeline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import altair as alt
+import pandas as pd
+
+from backend.domain import ServingPeriod
+from portal.wording import format_when
+
+__all__ = ["traffic_split_chart", "deployment_timeline_chart", "SLOT_LABELS"]
+
+SLOT_LABELS = {"production": "Production", "canary": "Canary"}
+_SLOT_COLORS = {"Production": "#2e7d5b", "Canary": "#ef6c00"}
+
+
+def traffic_split_chart(production: int, canary: int | None, canary_percent: float) -> alt.Chart:
+    """One bar: the share of live traffic each version serves."""
+    parts = [{"Slot": "Production", "Version": f"version {production}", "Share": 100 - canary_percent}]
+    if canary is not None:
+        parts.append({"Slot": "Canary", "Version": f"version {canary}", "Share": canary_percent})
+    frame = pd.DataFrame(parts)
+    frame["Label"] = frame["Slot"] + ", " + frame["Version"] + ": " + frame["Share"].map(lambda v: f"{v:g}%")
+    return alt.Chart(frame).mark_bar(height=28).encode(
+        x=alt.X("Share:Q", title="Share of live traffic (%)", stack="zero", scale=alt.Scale(domain=[0, 100])),
+        color=alt.Color("Slot:N", scale=alt.Scale(domain=list(_SLOT_COLORS), range=list(_SLOT_COLORS.values())),
+                        legend=alt.Legend(orient="bottom", title=None)),
+        order=alt.Order("Slot:N", sort="descending"),
+        tooltip=[alt.Tooltip("Label:N", title="Serves")],
+    ).properties(height=70)
+
+
+def deployment_timeline_chart(periods: list[ServingPeriod], now: datetime | None = None) -> alt.Chart:
+    """Each version as a bar over the time it served production or the canary; hover for why."""
+    now = now or datetime.now(UTC)
+    frame = pd.DataFrame([{
+        "Slot": SLOT_LABELS[p.slot],
+        "Version": f"v{p.version}",
+        "From": p.start,
+        "To": p.end or now,
+        "Since": format_when(p.start),
+        "Until": format_when(p.end) if p.end else "still serving",
+        "Why it started": p.start_reason,
+        "Why it ended": p.end_reason or "—",
+        "By": p.started_by,
+        "Share": f"{p.traffic_percent:g}% of traffic" if p.traffic_percent else "all other traffic",
+    } for p in periods])
+    base = alt.Chart(frame).encode(
+        y=alt.Y("Slot:N", title=None, sort=list(SLOT_LABELS.values())),
+        x=alt.X("From:T", title="When (UTC)", scale=alt.Scale(type="utc"),
+                axis=alt.Axis(format="%d %b %H:%M", labelOverlap="greedy")),
+        x2="To:T",
+    )
+    bars = base.mark_bar(height=22, cornerRadius=3, stroke="white", strokeWidth=1).encode(
+        color=alt.Color("Version:N", title="Version", legend=alt.Legend(orient="bottom")),
+        tooltip=["Slot", "Version", "Since", "Until", "Share", "By", "Why it started", "Why it ended"],
+    )
+    labels = base.mark_text(align="left", dx=4, color="white", fontWeight="bold").encode(text="Version:N")
+    return (bars + labels).properties(height=120)
