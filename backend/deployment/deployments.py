@@ -17,30 +17,23 @@ asks (portal, command line, Python), and every step lands in the audit log with 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db import Database
-from backend.db.tables import AliasRow, CanaryRow, CanaryVerdictRow, ModelRow, VersionRow
+from backend.db.tables import AliasRow, CanaryRow, ModelRow, VersionRow
 from backend.db.types import utcnow
 from backend.deployment import canary_store as store
-from backend.deployment.judge import DEFAULT_SETTINGS, JudgeSettings, judge, slot_metrics
-from backend.deployment.kserve import inference_service
-from backend.deployment.record import concerns, sentences
-from backend.deployment.timeline import serving_periods
+from backend.deployment.deployment_reads import DeploymentReads
+from backend.deployment.judge import DEFAULT_SETTINGS, JudgeSettings, judge
 from backend.deployment.window import read_sides
 from backend.domain import (
-    AuditEntry,
     CanaryRun,
     CanaryVerdict,
-    DeploymentStatus,
-    ServingPeriod,
     User,
 )
-from backend.errors import Conflict, InvalidData, InvalidTransition, NotFound
+from backend.errors import Conflict, InvalidData, InvalidTransition
 from backend.governance import audit
 from backend.governance.actors import acting
 from backend.governance.permissions import require
@@ -56,10 +49,8 @@ from backend.registry.transitions import (
     clear_alias,
 )
 
-__all__ = ["Deployments", "LIVE_WINDOW_WITHOUT_CANARY"]
+__all__ = ["Deployments"]
 
-#: With no canary running, the live figures cover production's last day.
-LIVE_WINDOW_WITHOUT_CANARY = timedelta(days=1)
 _CONDITION_HINT = (" An open condition blocks everyone, admins included: someone in the role that set it, or an "
                    "admin, closes it with a note on how it was met (on the Sign-off packet page, or "
                    "`greenlight conditions close ID --note TEXT`), and then it can be deployed.")
@@ -89,7 +80,7 @@ def _with_condition_hint(exc: InvalidTransition) -> InvalidTransition:
     return exc
 
 
-class Deployments:
+class Deployments(DeploymentReads):
     """Canaries, their verdicts, promotion and rollback.
 
     Parameters
@@ -303,89 +294,6 @@ class Deployments:
         if result.rolled_back:
             self._changed(model, [number], result.judged_by or "", "rolled back automatically by the canary judge")
         return result
-
-    # -- reading -------------------------------------------------------------------------------
-
-    def status(self, model: str, *, live: bool = True) -> DeploymentStatus:
-        """Where ``model``'s deployment stands; ``live`` adds both sides' figures from the log."""
-        serving = self.registry.serving_state(model)
-        with self.db.read() as session:
-            model_row = store.model_row(session, model)
-            row = store.latest_canary(session, model_row)
-            canary = store.canary_run(session, row, model) if row else None
-            last = store.latest_verdict(session, row) if row else None
-            verdict = store.verdict_of(session, last, model) if last else None
-            positive = None
-            if serving.production is not None:
-                positive = (store.version_row(session, model_row, serving.production).input_schema or {}).get(
-                    "positive_label")
-            task = model_row.task
-        if not live:
-            return DeploymentStatus(model=model, task=task, serving=serving, canary=canary, verdict=verdict)
-        now = utcnow()
-        start = canary.started_at if canary is not None and canary.running else now - LIVE_WINDOW_WITHOUT_CANARY
-        sides = read_sides(self.log, model, start=start, end=now, canary_version=serving.canary,
-                           production_version=serving.production, task=task, positive_label=positive)
-        figures = tuple(slot_metrics(side, task) for side in sides if side.version is not None)
-        return DeploymentStatus(model=model, task=task, serving=serving, canary=canary, verdict=verdict,
-                                live=figures, window_start=start)
-
-    def canaries(self, model: str, *, version: int | None = None) -> list[CanaryRun]:
-        """Every canary of ``model`` (or of one version), oldest first."""
-        with self.db.read() as session:
-            model_row = store.model_row(session, model)
-            version_id = store.version_row(session, model_row, version).id if version is not None else None
-            return [store.canary_run(session, r, model) for r in store.canaries_of(session, model_row,
-                                                                                  version_id=version_id)]
-
-    def verdicts(self, model: str, canary_id: int, *, limit: int = 50) -> list[CanaryVerdict]:
-        """The judge's verdicts on one canary, newest first."""
-        with self.db.read() as session:
-            model_row = store.model_row(session, model)
-            canary = session.get(CanaryRow, canary_id)
-            if canary is None or canary.model_id != model_row.id:
-                raise NotFound(f"{model} has no canary {canary_id}.")
-            rows = session.execute(select(CanaryVerdictRow).where(CanaryVerdictRow.canary_id == canary_id)
-                                   .order_by(CanaryVerdictRow.id.desc()).limit(limit)).scalars()
-            return [store.verdict_of(session, r, model) for r in rows]
-
-    def timeline(self, model: str, *, limit: int = 2000) -> list[ServingPeriod]:
-        """What served ``model``'s production and canary slots when, and why it changed."""
-        with self.db.read() as session:
-            store.model_row(session, model)
-            entries = audit.list_entries(session=session, model=model, action_prefix="alias.", limit=limit)
-        return serving_periods(model, entries)
-
-    def record(self, model: str, version: int) -> list[AuditEntry]:
-        """The ``deployment.*`` audit entries about ``version`` (its canaries, promotion, any
-        override, rollback, its replacement), oldest first."""
-        with self.db.read() as session:
-            store.model_row(session, model)
-            entries = audit.list_entries(session=session, model=model, action_prefix="deployment.", limit=5000)
-        return sorted((e for e in entries if concerns(e, version)), key=lambda e: e.seq)
-
-    def record_sentences(self, model: str, version: int) -> list[str]:
-        """:meth:`record` in plain sentences (the model card's deployment section)."""
-        return sentences(self.record(model, version), version)
-
-    def running_canaries(self) -> dict[str, int]:
-        """Every model with a canary running, and the version in it."""
-        with self.db.read() as session:
-            rows = session.execute(select(ModelRow.name, VersionRow.number)
-                                   .join(CanaryRow, CanaryRow.model_id == ModelRow.id)
-                                   .join(VersionRow, VersionRow.id == CanaryRow.version_id)
-                                   .where(CanaryRow.ended_at.is_(None))).all()
-        return dict(rows)
-
-    def kserve_manifest(self, model: str, *, name: str | None = None, namespace: str | None = None,
-                        storage_uri: str | None = None, runtime: str | None = None) -> dict[str, Any]:
-        """A KServe ``InferenceService`` for what serves ``model`` now (see :mod:`backend.deployment.kserve`)."""
-        serving = self.registry.serving_state(model)
-        numbers = [n for n in (serving.production, serving.canary) if n is not None]
-        refs = {n: self.registry.get_artifact(model, n, "model") for n in numbers}
-        return inference_service(self.registry.get_model(model), serving, refs,
-                                 {n: str(self.artifacts.path_of(ref)) for n, ref in refs.items()},
-                                 name=name, namespace=namespace, storage_uri=storage_uri, runtime=runtime)
 
     # -- inside ----------------------------------------------------------------------------------
 

@@ -26,8 +26,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import ks_2samp, mannwhitneyu, rankdata
+from scipy.stats import ks_2samp
 
+from backend.deployment.stats import Z95, auc, auc_se, capped, greater_p, newcombe, psi
 from backend.domain import CanaryCheck, SlotMetrics
 
 __all__ = ["SideSample", "Judgement", "JudgeSettings", "DEFAULT_SETTINGS", "judge", "slot_metrics", "psi"]
@@ -54,7 +55,6 @@ class JudgeSettings:
 
 
 DEFAULT_SETTINGS = JudgeSettings()
-_Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -121,69 +121,12 @@ def _p(value: float) -> str:
     return "p < 0.0001" if value < 1e-4 else f"p = {value:.2g}"
 
 
-def _capped(values: np.ndarray, cap: int, seed: int) -> np.ndarray:
-    if len(values) <= cap:
-        return values
-    return np.random.default_rng(seed).choice(values, size=cap, replace=False)
-
-
-def _greater_p(canary: np.ndarray, production: np.ndarray) -> float:
-    """One-sided Mann–Whitney: how likely a canary this much larger is by chance alone."""
-    if len(canary) == 0 or len(production) == 0:
-        return 1.0
-    both = np.concatenate([canary, production])
-    if np.all(both == both[0]):
-        return 1.0  # nothing differs (no errors anywhere, say): nothing to test
-    return float(mannwhitneyu(canary, production, alternative="greater", method="asymptotic").pvalue)
-
-
-def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
-    """Population stability index of ``actual`` against ``expected``, on ``expected``'s deciles."""
-    if len(expected) == 0 or len(actual) == 0:
-        return float("nan")
-    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1)[1:-1]))
-    share_e = np.bincount(np.searchsorted(edges, expected, side="right"), minlength=len(edges) + 1) / len(expected)
-    share_a = np.bincount(np.searchsorted(edges, actual, side="right"), minlength=len(edges) + 1) / len(actual)
-    # An empty bin would make the index infinite; the usual floor keeps it finite and comparable.
-    share_e, share_a = np.clip(share_e, 1e-4, None), np.clip(share_a, 1e-4, None)
-    return float(np.sum((share_a - share_e) * np.log(share_a / share_e)))
-
-
-def _auc(y: np.ndarray, score: np.ndarray) -> float:
-    positives = y.astype(bool)
-    n_pos, n_neg = int(positives.sum()), int((~positives).sum())
-    ranks = rankdata(score)
-    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def _auc_se(auc: float, n_pos: int, n_neg: int) -> float:
-    """Hanley & McNeil (1982): the standard error of an AUC from its value and class sizes."""
-    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
-    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc ** 2) + (n_neg - 1) * (q2 - auc ** 2)) / (n_pos * n_neg)
-    return math.sqrt(max(var, 0.0))
-
-
-def _wilson(successes: int, n: int) -> tuple[float, float]:
-    p = successes / n
-    centre = (p + _Z95 ** 2 / (2 * n)) / (1 + _Z95 ** 2 / n)
-    half = _Z95 * math.sqrt(p * (1 - p) / n + _Z95 ** 2 / (4 * n ** 2)) / (1 + _Z95 ** 2 / n)
-    return centre - half, centre + half
-
-
-def _newcombe(s1: int, n1: int, s2: int, n2: int) -> tuple[float, float, float]:
-    """Difference of two proportions with Newcombe's hybrid score interval (method 10)."""
-    p1, p2 = s1 / n1, s2 / n2
-    (l1, u1), (l2, u2) = _wilson(s1, n1), _wilson(s2, n2)
-    diff = p1 - p2
-    return diff, diff - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), diff + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-
-
 # -- the checks ----------------------------------------------------------------------------------
 
 def _errors(canary: SideSample, production: SideSample, alpha: float, enough: bool,
             settings: JudgeSettings) -> CanaryCheck:
     rate_c, rate_p = canary.errors / canary.requests, production.errors / production.requests
-    p = _greater_p(canary.error.astype(float), production.error.astype(float))
+    p = greater_p(canary.error.astype(float), production.error.astype(float))
     excess = rate_c - rate_p
     numbers = (f"{_pct(rate_c)} of the canary's predictions failed ({_n(canary.errors)} of {_n(canary.requests)}), "
                f"against {_pct(rate_p)} in production ({_n(production.errors)} of {_n(production.requests)})")
@@ -202,13 +145,13 @@ def _errors(canary: SideSample, production: SideSample, alpha: float, enough: bo
 
 def _latency(canary: SideSample, production: SideSample, alpha: float, enough: bool, expected_extra_ms: float,
              settings: JudgeSettings) -> CanaryCheck:
-    lat_c = _capped(canary.latency_ms.astype(float), settings.test_sample_cap, 1)
-    lat_p = _capped(production.latency_ms.astype(float), settings.test_sample_cap, 2)
+    lat_c = capped(canary.latency_ms.astype(float), settings.test_sample_cap, 1)
+    lat_p = capped(production.latency_ms.astype(float), settings.test_sample_cap, 2)
     med_c, med_p = float(np.median(lat_c)), float(np.median(lat_p))
     # Test validation measured how much slower this version is on its own; the reviewers signed
     # off on that. The judge looks for slowness beyond it: a serving problem, not the model's known cost.
     extra = max(0.0, expected_extra_ms)
-    p = _greater_p(lat_c - extra, lat_p)
+    p = greater_p(lat_c - extra, lat_p)
     allowance = max(settings.latency_floor_ms, settings.latency_tolerance * med_p)
     beyond = med_c - extra - med_p
     numbers = (f"the canary answers in {_ms(med_c)} (median; 95th percentile {_ms(float(np.quantile(lat_c, 0.95)))}), "
@@ -236,17 +179,17 @@ def _classification_measures(canary: SideSample, production: SideSample,
     classes_ok = all(min(int(s.outcome.sum()), int(len(s.outcome) - s.outcome.sum())) >= settings.quality_min_class
                      for s in (canary, production))
     if classes_ok:
-        auc_c, auc_p = _auc(canary.outcome, canary.outcome_score), _auc(production.outcome, production.outcome_score)
-        se = math.hypot(_auc_se(auc_c, int(canary.outcome.sum()), int(n_c - canary.outcome.sum())),
-                        _auc_se(auc_p, int(production.outcome.sum()), int(n_p - production.outcome.sum())))
+        auc_c, auc_p = auc(canary.outcome, canary.outcome_score), auc(production.outcome, production.outcome_score)
+        se = math.hypot(auc_se(auc_c, int(canary.outcome.sum()), int(n_c - canary.outcome.sum())),
+                        auc_se(auc_p, int(production.outcome.sum()), int(n_p - production.outcome.sum())))
         diff = auc_c - auc_p
-        low, high = diff - _Z95 * se, diff + _Z95 * se
+        low, high = diff - Z95 * se, diff + Z95 * se
         measures.append(("roc_auc", auc_c, auc_p, diff, low, high,
                          f"its scores separate the outcomes with a ROC AUC of {auc_c:.3f} against production's "
                          f"{auc_p:.3f} (difference {diff:+.3f}, 95% interval {low:+.3f} to {high:+.3f})"))
     if canary.outcome_correct is not None and production.outcome_correct is not None:
         right_c, right_p = int(canary.outcome_correct.sum()), int(production.outcome_correct.sum())
-        diff, low, high = _newcombe(right_c, n_c, right_p, n_p)
+        diff, low, high = newcombe(right_c, n_c, right_p, n_p)
         measures.append(("accuracy", right_c / n_c, right_p / n_p, diff, low, high,
                          f"its decisions were right {_pct(right_c / n_c)} of the time against production's "
                          f"{_pct(right_p / n_p)} (difference {diff * 100:+.1f} points, 95% interval "
@@ -271,7 +214,7 @@ def _quality(canary: SideSample, production: SideSample, task: str, enough: bool
         mae_c, mae_p = float(err_c.mean()), float(err_p.mean())
         diff = mae_c - mae_p
         se = math.sqrt(err_c.var(ddof=1) / n_c + err_p.var(ddof=1) / n_p) if n_c > 1 and n_p > 1 else 0.0
-        low, high = diff - _Z95 * se, diff + _Z95 * se
+        low, high = diff - Z95 * se, diff + Z95 * se
         worse = [f"average error {mae_c:.3g} against {mae_p:.3g}"] if (
             low > 0 and diff > settings.regression_tolerance * mae_p) else []
         better = high < 0
@@ -308,7 +251,7 @@ def _shift(canary: SideSample, production: SideSample, enough: bool, quality: Ca
         return CanaryCheck(name="score_shift", label=label, status="wait" if not enough else "not_judged",
                            critical=False, summary="Scores: one side has no scored predictions to compare yet.")
     index = psi(production.score, canary.score)
-    ks = ks_2samp(_capped(canary.score, settings.test_sample_cap, 3), _capped(production.score,
+    ks = ks_2samp(capped(canary.score, settings.test_sample_cap, 3), capped(production.score,
                                                                              settings.test_sample_cap, 4))
     means = f"average score {canary.score.mean():.3f} against {production.score.mean():.3f}"
     details = {"psi": index, "ks_statistic": float(ks.statistic)}
@@ -412,7 +355,7 @@ def slot_metrics(side: SideSample, task: str = "classification") -> SlotMetrics:
         if task == "regression":
             quality_metric, quality = "mae", float(np.abs(side.outcome_score - side.outcome).mean())
         elif 0 < side.outcome.sum() < outcomes:
-            quality_metric, quality = "roc_auc", _auc(side.outcome, side.outcome_score)
+            quality_metric, quality = "roc_auc", auc(side.outcome, side.outcome_score)
         elif side.outcome_correct is not None:
             quality_metric, quality = "accuracy", float(side.outcome_correct.mean())
     return SlotMetrics(
