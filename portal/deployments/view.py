@@ -75,7 +75,7 @@ def slots(status: DeploymentStatus) -> None:
 
 def _progress(label: str, served: int, needed: int) -> None:
     share = min(1.0, served / needed) if needed else 1.0
-    st.progress(share, text=f"{label}: {served:,} of the {needed:,} predictions needed before a pass")
+    st.progress(share, text=f"{label}: {served:,} predictions served ({needed:,} needed before a pass)")
 
 
 def _verdict(verdict: CanaryVerdict) -> None:

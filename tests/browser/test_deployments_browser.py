@@ -91,7 +91,7 @@ def test_dana_starts_a_canary_watches_the_verdict_and_promotes(browser, portal_u
     page.get_by_role("button", name="Run the judge now").click()
     page.get_by_text(re.compile(r"^The judge has looked at the canary: Pass: the canary \(version 3\)")).wait_for()
     settled(page)
-    expect(page.get_by_text(re.compile(r"^Canary: 620 of the 500 predictions needed"))).to_be_visible()
+    expect(page.get_by_text("Canary: 620 predictions served (500 needed before a pass)")).to_be_visible()
 
     promote = page.get_by_role("button", name="Promote to production")
     page.get_by_text("Yes, make version 3 the production version for all live traffic.").click()
