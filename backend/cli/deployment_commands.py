@@ -109,10 +109,14 @@ def canary_start(model: str, version: int, traffic: float | None, username: str 
 
 @canary.command("status")
 @click.argument("model")
+@click.option("--as", "username", help=_AS)
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-def canary_status(model: str, as_json: bool) -> None:
-    """What serves MODEL now, the canary's live figures beside production's, and the latest verdict."""
-    status = open_app().deployments.status(model)
+def canary_status(model: str, username: str | None, as_json: bool) -> None:
+    """What serves MODEL now, the canary's live figures beside production's, and the latest verdict
+    (any signed-in account may read it)."""
+    app = open_app()
+    signed_in(app, username, purpose="Reading a canary's status")
+    status = app.deployments.status(model)
     if as_json:
         print_json(status)
         return

@@ -16,7 +16,14 @@ import pytest
 
 from backend.app import App
 from backend.config import Settings
-from tests.browser.portal_server import BROWSER_MARKS, chromium_browser, expect, new_page, settled, sign_in
+from tests.browser.portal_server import (
+    BROWSER_MARKS,
+    chromium_browser,
+    expect,
+    new_page,
+    settled,
+    sign_in,
+)
 from tests.factories import log_traffic, synthetic_traffic
 
 pytestmark = BROWSER_MARKS

@@ -88,8 +88,11 @@ def test_an_error_spike_is_rolled_back_by_the_judge(app, ci_token, capsys, monke
 def test_rollback_and_the_refusals(app, cli_env, capsys, monkeypatch):
     _ready(app)  # dana, the data scientist, has the factories' password
     add_user(app, "vic", "viewer", password="vic's long password")
-    code, _, err = _call(capsys, monkeypatch, "canary", "start", MODEL, "2")
-    assert code == 8 and "GREENLIGHT_TOKEN" in err
+    for command in (("canary", "start", MODEL, "2"), ("canary", "status", MODEL), ("canary", "judge", MODEL)):
+        code, _, err = _call(capsys, monkeypatch, *command)
+        assert code == 8 and "GREENLIGHT_TOKEN" in err, command
+    code, out, _ = _call(capsys, monkeypatch, "canary", "status", MODEL, "--as", "vic", stdin="vic's long password\n")
+    assert code == 0 and "canary:     none" in out and "production: version 1" in out
     code, _, err = _call(capsys, monkeypatch, "canary", "start", MODEL, "2", "--as", "vic",
                          stdin="vic's long password\n")
     assert code == 8 and "may not deploy" in err
