@@ -6,9 +6,12 @@ Pass it explicitly; nothing in the backend reads a global.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from backend.config import Settings
 from backend.db import Database
+from backend.deployment import Deployments
+from backend.deployment.card_refresh import refresh_model_cards
 from backend.governance import audit
 from backend.governance.accounts import Accounts
 from backend.governance.audit_checkpoints import CHECKPOINT_FOLDER, Checkpoints
@@ -20,6 +23,7 @@ from backend.governance.signoff import SignOffs
 from backend.governance.tokens import Tokens
 from backend.registry import Registry
 from backend.registry.artifacts import ArtifactStore
+from backend.registry.prediction_log import PredictionLog
 
 __all__ = ["App"]
 
@@ -36,6 +40,7 @@ class App:
     tokens: Tokens
     policy_exceptions: PolicyExceptions
     sessions: PortalSessions
+    deployments: Deployments
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, ensure_schema: bool = True) -> App:
@@ -54,10 +59,14 @@ class App:
             except BaseException:
                 db.dispose()
                 raise
-        app = cls(settings=settings, db=db, registry=Registry(db, artifacts), artifacts=artifacts,
+        registry = Registry(db, artifacts)
+        deployments = Deployments(db, registry, artifacts, PredictionLog(str(settings.artifacts_dir)))
+        app = cls(settings=settings, db=db, registry=registry, artifacts=artifacts,
                   accounts=Accounts(db), signoffs=SignOffs(db, artifacts), org_policy=OrgPolicy(db), tokens=Tokens(db),
-                  policy_exceptions=PolicyExceptions(db), sessions=PortalSessions(db))
+                  policy_exceptions=PolicyExceptions(db), sessions=PortalSessions(db), deployments=deployments)
         app.signoffs.after_decision = app._record_decision_in_card
+        # A deployment change rewrites the moved versions' model cards (their deployment section).
+        deployments.on_change = partial(refresh_model_cards, app)
         return app
 
     def _record_decision_in_card(self, model: str, number: int, actor: str) -> None:

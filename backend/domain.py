@@ -29,6 +29,12 @@ __all__ = [
     "ServingState",
     "VersionStanding",
     "ModelStanding",
+    "CanaryRun",
+    "CanaryCheck",
+    "CanaryVerdict",
+    "SlotMetrics",
+    "DeploymentStatus",
+    "ServingPeriod",
 ]
 
 
@@ -59,6 +65,7 @@ class ModelSummary:
     latest_updated_at: datetime | None
     latest_failure_reason: str | None
     production_version: int | None
+    canary_version: int | None = None  # a version serving a canary beside production
 
 
 @dataclass(frozen=True)
@@ -370,3 +377,112 @@ class ModelStanding:
     approved: VersionStanding | None
     on_its_way: list[VersionStanding]
     latest: VersionStanding | None
+
+
+@dataclass(frozen=True)
+class CanaryRun:
+    """One canary: a version serving a share of live traffic beside production, start to end."""
+
+    id: int
+    model: str
+    version: int
+    champion: int | None  # the production version when it started
+    traffic_percent: float
+    min_requests: int  # from the version's frozen policy: what each side serves before a pass
+    started_at: datetime
+    started_by: str
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    outcome: str | None = None  # promoted | rolled_back; None while it runs
+    end_reason: str | None = None
+    override_reason: str | None = None  # promoted without a passing verdict: the admin's reason
+    automatic: bool = False  # rolled back by the canary judge itself
+
+    @property
+    def running(self) -> bool:
+        return self.ended_at is None
+
+
+@dataclass(frozen=True)
+class CanaryCheck:
+    """One comparison the canary judge made: its status, one plain sentence, the numbers."""
+
+    name: str  # errors | latency | score_shift | quality
+    label: str
+    status: str  # pass | fail | wait | not_judged
+    critical: bool  # a critical failure rolls the canary back by itself
+    summary: str
+    canary: float | None = None
+    production: float | None = None
+    p_value: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CanaryVerdict:
+    """The canary judge's verdict on one canary: pass, fail or wait (keep waiting), and why."""
+
+    model: str
+    canary_id: int
+    version: int
+    production_version: int | None
+    verdict: str  # pass | fail | wait
+    headline: str
+    reasons: tuple[str, ...]
+    checks: tuple[CanaryCheck, ...]
+    canary_requests: int
+    production_requests: int
+    min_requests: int
+    window_start: datetime
+    window_end: datetime
+    id: int | None = None  # None until stored
+    judged_at: datetime | None = None
+    judged_by: str | None = None
+    rolled_back: bool = False  # this verdict rolled the canary back (a critical failure)
+
+
+@dataclass(frozen=True)
+class SlotMetrics:
+    """What one slot served over a window, from the prediction log."""
+
+    slot: str
+    version: int | None
+    requests: int
+    simulated: int
+    errors: int
+    error_rate: float | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    mean_score: float | None
+    positive_rate: float | None  # share of positive decisions (classification)
+    outcomes: int  # predictions whose true outcome arrived
+    quality_metric: str | None = None  # roc_auc | accuracy | mae
+    quality: float | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentStatus:
+    """Where a model's deployment stands: slots, the canary, its latest verdict, live metrics."""
+
+    model: str
+    task: str
+    serving: ServingState
+    canary: CanaryRun | None  # the running canary, else the latest one (see ``running``)
+    verdict: CanaryVerdict | None  # the latest verdict on that canary
+    live: tuple[SlotMetrics, ...] = ()  # canary and production, side by side, over ``window_start``→now
+    window_start: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ServingPeriod:
+    """A version serving one slot from ``start`` to ``end`` (None: still serving), and why."""
+
+    model: str
+    slot: str  # production | canary
+    version: int
+    start: datetime
+    end: datetime | None
+    started_by: str
+    start_reason: str
+    end_reason: str | None = None
+    traffic_percent: float | None = None

@@ -4,6 +4,7 @@ reject one version, in one place. Deep link: ``?model=<name>&version=<n>``."""
 import streamlit as st
 
 from portal import auth, components, data, policy_view, signoff_data, signoff_form, signoff_view
+from portal.deployments import view as deployment_view
 from portal.errors import errors_shown
 
 user = auth.require_user()
@@ -41,6 +42,7 @@ with errors_shown():
     signoff_view.signoffs_section(status, names)
     signoff_form.conditions_panel(user, status, names)
     signoff_view.evidence_section(status)
+    deployment_view.packet_section(summary.name, number)
     if digests is None:
         st.subheader("Your decision")
         st.warning("The reports could not be shown, so this packet cannot be signed until they can.",

@@ -50,7 +50,8 @@ def in_group(model: ModelStanding, group: str) -> bool:
     if group == "approved":
         return model.approved is not None
     if group == "on_its_way":
-        return bool(model.on_its_way)
+        # A canary running is on its way too, even when a newer version has stopped since.
+        return bool(model.on_its_way) or model.summary.canary_version is not None
     if group == "attention":
         # Stopped with nothing to fall back on, or waiting for reviewers over a fairness failure.
         stopped = model.latest is not None and model.latest.state in _STOPPED
@@ -88,7 +89,8 @@ def portfolio_summary(models: Sequence[ModelStanding]) -> None:
         ("In production", counts["production"], "Models with a version serving all live traffic."),
         ("Approved", counts["approved"], "Models with a version signed off by every reviewer and not yet serving "
                                          "all traffic."),
-        ("On its way", counts["on_its_way"], "Models with a version still being checked or waiting for reviewers."),
+        ("On its way", counts["on_its_way"],
+         "Models with a version still being checked, waiting for reviewers or tried out as a canary."),
         ("Needs attention", counts["attention"],
          "Models whose newest version stopped with nothing approved to fall back on, or that wait for reviewers "
          "over a fairness failure."),

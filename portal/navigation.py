@@ -21,6 +21,7 @@ SIGNOFF_PAGE = "../pages/signoff.py"
 AUDIT_PAGE = "../pages/audit.py"
 ADMIN_PAGE = "../pages/admin.py"
 REPORTS_PAGE = "../pages/reports.py"
+DEPLOYMENTS_PAGE = "../pages/deployments.py"
 
 
 
@@ -36,6 +37,7 @@ _PAGES: list[tuple[str, str, str, Callable[[User], bool] | None]] = [
     # Any reviewer role counts, including ones only a policy names (say model_risk).
     (INBOX_PAGE, "Waiting for me", ":material/inbox:", is_reviewer),
     (SIGNOFF_PAGE, "Sign-off packet", ":material/approval:", None),
+    (DEPLOYMENTS_PAGE, "Deployments", ":material/rocket_launch:", None),
     (AUDIT_PAGE, "Audit log", ":material/history:", None),
     (ADMIN_PAGE, "Administration", ":material/admin_panel_settings:", _is_admin),
 ]

@@ -341,3 +341,67 @@ def promote_canary(app, name: str, *, reason: str = "promoted by the tests") -> 
         app.registry.transition(name, champion, State.RETIRED, actor=ops, reason=f"replaced by version {number}")
         app.registry.move_alias(name, "previous", champion, actor=ops, reason=reason)
     return number
+
+
+def synthetic_traffic(n: int, *, seed: int = 0, error_rate: float = 0.0, latency_ms: float = 1.0,
+                      noise: float = 0.05, score_bias: float = 0.0) -> list[dict]:
+    """``n`` logged predictions of a yes/no model, with their true outcomes.
+
+    Each person has a true chance of "yes"; the model's score is that chance plus ``noise`` (a
+    worse model is a noisier one) and ``score_bias``; ``error_rate`` of the rows fail instead.
+    Latency is log-normal around ``latency_ms``.
+    """
+    rng = np.random.default_rng(seed)
+    risk = rng.beta(2, 3, n)
+    score = np.clip(risk + rng.normal(score_bias, noise, n), 0, 1)
+    failed = rng.random(n) < error_rate
+    outcome = np.where(rng.random(n) < risk, "yes", "no")
+    latency = latency_ms * rng.lognormal(0, 0.25, n)
+    return [{"score": None if failed[i] else float(score[i]),
+             "decision": None if failed[i] else ("yes" if score[i] >= 0.5 else "no"),
+             "error": "the model could not score this row" if failed[i] else None,
+             "latency_ms": float(latency[i]), "outcome": str(outcome[i])} for i in range(n)]
+
+
+def log_traffic(app, model: str, *, slot: str, version: int, rows: list[dict], start=None, end=None,
+                minutes: float = 30, outcomes: bool = False, simulated: bool = True,
+                prefix: str | None = None) -> list[str]:
+    """Write ``rows`` (from :func:`synthetic_traffic`) to the prediction log as served by ``slot``
+    and ``version``, the way a gateway would: spread evenly from ``start`` to ``end`` (default:
+    over the last ``minutes`` until now); with ``outcomes``, their true outcomes too. Returns the
+    request ids."""
+    from datetime import UTC, datetime, timedelta
+
+    from backend.registry.prediction_log import PredictionLog, input_column
+
+    log = PredictionLog(str(app.settings.artifacts_dir))
+    now = end or datetime.now(UTC)
+    start = start or now - timedelta(minutes=minutes)
+    step = (now - start) / max(len(rows), 1)
+    prefix = prefix or f"{slot}-{version}-{start.timestamp():.0f}"
+    logged, ids = [], []
+    for i, row in enumerate(rows):
+        request_id = f"{prefix}-{i}"
+        ids.append(request_id)
+        logged.append({"request_id": request_id, "version": version, "slot": slot, "ts": start + i * step,
+                       "latency_ms": row["latency_ms"], "routing_key": request_id, "client": None,
+                       "simulated": simulated, "score": row["score"], "decision": row["decision"],
+                       "error": row["error"], input_column("income"): 50.0})
+    log.write_predictions(model, logged, {"income": "number"})
+    if outcomes:
+        now = datetime.now(UTC)
+        log.write_feedback(model, [{"request_id": rid, "ts": now, "outcome": row["outcome"], "simulated": simulated}
+                                   for rid, row in zip(ids, rows, strict=True)])
+    return ids
+
+
+def canary_in_flight(app, name: str = "loan-model", *, traffic_percent: float = 10.0) -> tuple[int, int]:
+    """Version 1 in production and version 2 in canary (started by the data scientist ``dana``);
+    returns their numbers. The policy's floor asks for 500 predictions on each side."""
+    first = validated_version(app, name)
+    approve_all(app, name, first)
+    put_in_production(app, name, first)
+    second = validated_version(app, name)
+    approve_all(app, name, second)
+    app.deployments.start_canary(name, second, traffic_percent, actor=person(app, "dana"))
+    return first, second

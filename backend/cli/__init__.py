@@ -3,6 +3,7 @@
 from backend.cli import (  # noqa: F401  (they register commands)
     access_commands,
     artifact_commands,
+    deployment_commands,
     governance_commands,
     registry_commands,
     serving_commands,

@@ -105,24 +105,26 @@ class Registry:
             return _model_row(session, name).to_domain()
 
     def list_models(self) -> list[ModelSummary]:
-        """Every model with its latest and production versions, in one query."""
+        """Every model with its latest, production and canary versions, in one query."""
         latest = aliased(VersionRow)
-        prod_alias = aliased(AliasRow)
-        prod = aliased(VersionRow)
+        prod_alias, canary_alias = aliased(AliasRow), aliased(AliasRow)
+        prod, canary = aliased(VersionRow), aliased(VersionRow)
         query = (
             select(ModelRow.name, ModelRow.title, ModelRow.description, ModelRow.owner, ModelRow.risk_tier,
                    ModelRow.task, ModelRow.latest_version, latest.state, latest.updated_at,
-                   latest.failure_reason, prod.number)
+                   latest.failure_reason, prod.number, canary.number)
             .outerjoin(latest, (latest.model_id == ModelRow.id) & (latest.number == ModelRow.latest_version))
             .outerjoin(prod_alias, (prod_alias.model_id == ModelRow.id) & (prod_alias.alias == "production"))
             .outerjoin(prod, prod.id == prod_alias.version_id)
+            .outerjoin(canary_alias, (canary_alias.model_id == ModelRow.id) & (canary_alias.alias == "canary"))
+            .outerjoin(canary, canary.id == canary_alias.version_id)
             .order_by(ModelRow.name)
         )
         with self.db.read() as session:
             return [
                 ModelSummary(name=r[0], title=r[1], description=r[2], owner=r[3], risk_tier=r[4], task=r[5],
                              latest_version=r[6] or None, latest_state=r[7], latest_updated_at=r[8],
-                             latest_failure_reason=r[9], production_version=r[10])
+                             latest_failure_reason=r[9], production_version=r[10], canary_version=r[11])
                 for r in session.execute(query)
             ]
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from backend.domain import ArtifactRef
 from backend.reports._card_render import render_html, render_markdown
-from backend.reports._model_card import model_card_sections
+from backend.reports._model_card import deployment_section, model_card_sections
 from backend.reports._store import CARD_KINDS, load_reports, store_bytes
 
 if TYPE_CHECKING:
@@ -32,10 +32,12 @@ def build_model_card(app: App, model: str, version: int, *, generated: datetime 
         stages=app.registry.list_stage_runs(model, version), artifacts=app.registry.list_artifacts(model, version),
         fairness=reports.fairness, explainability=reports.explainability,
         signoffs=app.signoffs.status(model, version))
+    sections.insert(-1, deployment_section(app.deployments.record_sentences(model, version)))
     return render_markdown(title, sections, generated=generated), render_html(title, sections, generated=generated)
 
 
-def write_model_card(app: App, model: str, version: int, *, actor: str) -> WrittenModelCard:
+def write_model_card(app: App, model: str, version: int, *, actor: str,
+                     reason: str = "the model card records a sign-off decision") -> WrittenModelCard:
     """Render the model card of ``model`` version ``version`` and store both formats.
 
     Returns the two artifact references, whose SHA-256 the portal shows beside the download.
@@ -49,16 +51,17 @@ def write_model_card(app: App, model: str, version: int, *, actor: str) -> Writt
             blob = app.artifacts.put_bytes(text.encode("utf-8"))
             refs[fmt] = app.registry.replace_artifact(model, version, kind=kind, uri=blob.uri, sha256=blob.sha256,
                                                       size_bytes=blob.size_bytes, meta={"format": fmt}, actor=actor,
-                                                      reason="the model card records a sign-off decision")
+                                                      reason=reason)
         else:
             refs[fmt] = store_bytes(app, model, version, kind=kind, data=text.encode("utf-8"), meta={"format": fmt},
                                     actor=actor)
     return WrittenModelCard(markdown=refs["markdown"], html=refs["html"])
 
 
-def refresh_model_card(app: App, model: str, version: int, *, actor: str) -> WrittenModelCard | None:
-    """Rewrite a version's model card after a sign-off decision (its state, decisions and
-    acknowledgements); None when the version has no card to refresh."""
+def refresh_model_card(app: App, model: str, version: int, *, actor: str,
+                       reason: str = "the model card records a sign-off decision") -> WrittenModelCard | None:
+    """Rewrite a version's model card after a change it shows (a sign-off decision, a deployment);
+    ``reason`` goes to the audit log. None when the version has no card to refresh."""
     if not any(ref.kind == CARD_KINDS["html"] for ref in app.registry.list_artifacts(model, version)):
         return None
-    return write_model_card(app, model, version, actor=actor)
+    return write_model_card(app, model, version, actor=actor, reason=reason)

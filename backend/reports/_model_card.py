@@ -16,7 +16,7 @@ from backend.reports._card_render import VERDICT_LABELS, Named, Section, Table
 from backend.reports._labels import Labels
 from backend.reports._summaries import describe_input, percent
 
-__all__ = ["model_card_sections", "VERDICT_LABELS", "STAGE_WORDS"]
+__all__ = ["model_card_sections", "VERDICT_LABELS", "STAGE_WORDS", "deployment_section"]
 
 STAGE_WORDS = {"build": "build", "smoke_checks": "smoke checks", "reports": "fairness and explainability reports",
                "test_validation": "test-environment validation", "manual_validation": "sign-off by reviewers"}
@@ -292,6 +292,15 @@ def _evidence(version: Version, artifacts: list[ArtifactRef]) -> Section:
         rows.append(["spec", version.spec_hash.removeprefix("sha256:")])
     return Section("Evidence", paragraphs=["SHA-256 of everything this card is built from."],
                    tables=[Table(["Artifact", "SHA-256"], rows)])
+
+
+def deployment_section(record: list[str]) -> Section:
+    """How the version was deployed: canaries, the judge's verdicts, promotion (an admin's
+    override with its written reason, if any), rollback. Rewritten after every such change."""
+    if not record:
+        return Section("Deployment", paragraphs=["Not deployed: this version has not served live traffic."])
+    return Section("Deployment", paragraphs=["What happened when this version met live traffic, oldest first."],
+                   bullets=list(record))
 
 
 def model_card_sections(*, model: Model, version: Version, stages: list[StageRun], artifacts: list[ArtifactRef],
