@@ -1,0 +1,136 @@
+"""A model's health in one word, and its recent monitoring in a plain sentence.
+
+:func:`model_health` is what the Portfolio shows for each production model: **healthy** (no
+figure left the range signed off), **at risk** (inputs shifted, fairness slipped, or
+performance may be declining), **degraded** (performance — realised, or estimated from the
+scores — clearly below the signed-off band: retraining recommended), or **not monitored**.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from backend.domain import ModelHealth, MonitoringPeriod
+from backend.metrics import METRICS
+from backend.monitoring.alerts import ordinal, severity_rank
+from backend.monitoring.periods import PERIODS, describe_period
+from backend.monitoring.store import MonitoringStore
+
+if TYPE_CHECKING:
+    from backend.app import App
+
+__all__ = ["model_health", "plain_summary", "HEALTH_LABELS", "monitored_version"]
+
+HEALTH_LABELS = {"healthy": "Healthy", "at_risk": "At risk", "degraded": "Degraded", "not_monitored": "Not monitored"}
+_PERFORMANCE = ("performance", "estimated_performance")
+_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_UNITS = {"day": "day", "week": "week", "month": "month"}
+
+
+def monitored_version(app: App, model: str) -> int | None:
+    """The version whose monitoring counts: production's, else the newest one monitored."""
+    production = app.registry.get_alias(model, "production")
+    if production is not None:
+        return production
+    store = MonitoringStore(app.db)
+    for period in PERIODS:
+        periods = store.periods(model, period, limit=1)
+        if periods:
+            return periods[-1].version
+    return None
+
+
+def model_health(app: App, model: str) -> ModelHealth:
+    """The health of ``model`` from its latest complete monitored periods (day, week and month)."""
+    version = monitored_version(app, model)
+    store = MonitoringStore(app.db)
+    latest: list[MonitoringPeriod] = []
+    if version is not None:
+        for period in PERIODS:
+            complete = [p for p in store.periods(model, period, version=version, limit=40) if p.complete]
+            if complete:
+                latest.append(complete[-1])
+    if not latest:
+        return ModelHealth(model=model, status="not_monitored", version=version,
+                           sentence="Not monitored yet: no complete period of its predictions has been judged. "
+                                    "Run `greenlight monitor run`.")
+    alerts = [dict(a, period=p.period, start=p.start) for p in latest for a in p.result.get("alerts", [])]
+    newest = max(latest, key=lambda p: (p.end, -PERIODS.index(p.period)))
+    degraded = [a for a in alerts if a["kind"] in _PERFORMANCE and severity_rank(a["severity"]) >= 1]
+    risky = [a for a in alerts if a not in degraded and (severity_rank(a["severity"]) >= 1 or a["kind"] in _PERFORMANCE)]
+    if degraded:
+        lead = max(degraded, key=lambda a: severity_rank(a["severity"]))
+        return ModelHealth(model=model, status="degraded", version=version, period=lead["period"], start=lead["start"],
+                           sentence=lead["sentence"], retraining=lead.get("retraining"))
+    if risky:
+        lead = max(risky, key=lambda a: severity_rank(a["severity"]))
+        return ModelHealth(model=model, status="at_risk", version=version, period=lead["period"], start=lead["start"],
+                           sentence=lead["sentence"])
+    return ModelHealth(model=model, status="healthy", version=version, period=newest.period, start=newest.start,
+                       sentence=f"Healthy: in {describe_period(newest.start, newest.period)} no figure of version "
+                                f"{version} left the range signed off.")
+
+
+def _words(n: int) -> str:
+    return _WORDS[n] if n < len(_WORDS) else f"{n:,}"
+
+
+def _series(periods: list[MonitoringPeriod], metric: str) -> tuple[list[float], str | None]:
+    """The metric's values over the periods (realised where outcomes are known, else estimated)."""
+    values, kinds = [], set()
+    for p in periods:
+        performance = p.result.get("performance") or {}
+        figure = ((performance.get("realised") or {}).get(metric)
+                  or ((performance.get("estimated") or {}).get("metrics") or {}).get(metric))
+        if figure and figure.get("value") is not None:
+            values.append(figure["value"])
+            kinds.add("estimated" if figure.get("is_estimate") else "realised")
+    return values, ("estimated" if kinds == {"estimated"} else "realised" if kinds else None)
+
+
+def plain_summary(periods: list[MonitoringPeriod], task: str = "classification") -> str:
+    """One or two sentences on how a version fares, e.g. "Accuracy has fallen for three weeks;
+    the largest shift is in hours per week, the model's second most important input."."""
+    if not periods:
+        return "Nothing has been monitored yet."
+    periods = sorted(periods, key=lambda p: p.start)
+    unit = _UNITS.get(periods[-1].period, "period")
+    metric = "roc_auc" if task == "classification" else "rmse"
+    higher = METRICS[metric].higher_is_better
+    values, kind = _series(periods, metric)
+    label = METRICS[metric].label
+    if kind == "estimated":
+        label = f"Estimated {label}"
+    if len(values) < 2:
+        trend = f"{label} cannot show a trend yet" if values else "No performance figure yet (no outcomes, no estimate)"
+    else:
+        streak = 0
+        for before, after in zip(reversed(values[:-1]), reversed(values[1:]), strict=True):
+            if (after < before) == higher and after != before:
+                streak += 1
+            else:
+                break
+        if streak >= 2:
+            trend = f"{label} has {'fallen' if higher else 'risen'} for {_words(streak)} {unit}s"
+        elif streak == 1:
+            trend = f"{label} {'fell' if higher else 'rose'} in the latest {unit}"
+        else:
+            trend = f"{label} has not declined in the latest {unit}"
+    drift = periods[-1].result.get("drift") or {}
+    flagged = [f for f in drift.get("features") or [] if f.get("flagged")]
+    if flagged:
+        largest = max(flagged, key=lambda f: f["psi"])
+        shift = f"the largest shift is in {largest['feature']}, the model's {ordinal(largest.get('importance_rank'))} input"
+    elif drift.get("available"):
+        shift = "no input has shifted beyond what chance explains"
+    else:
+        shift = drift.get("reason") or "drift could not be measured"
+        return f"{trend}. {shift}"
+    return f"{trend}; {shift}."
+
+
+def latest_alert_counts(alerts: list[Any]) -> dict[str, int]:
+    counts = {"info": 0, "warning": 0, "critical": 0}
+    for alert in alerts:
+        counts[alert.severity] = counts.get(alert.severity, 0) + 1
+    return counts
