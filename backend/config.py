@@ -15,6 +15,7 @@ ENVIRONMENT_VARIABLES = {
     "GREENLIGHT_DB_URL": "SQLAlchemy database URL (default: SQLite file greenlight.db under the home)",
     "GREENLIGHT_ARTIFACTS": "folder of the long-term artifact store (default: artifacts/ under the home)",
     "GREENLIGHT_TOKEN": "API token the command line acts with (pipeline runs, exceptions), instead of --as USER",
+    "GREENLIGHT_MONITOR_WEBHOOK": "URL the monitoring job POSTs warning and critical alerts to, as JSON (optional)",
 }
 
 
@@ -30,11 +31,14 @@ class Settings:
         SQLAlchemy URL; SQLite and PostgreSQL (``postgresql+psycopg://``) are supported.
     artifacts_dir : Path
         Root of the content-addressed artifact store.
+    monitor_webhook : str, optional
+        Where the monitoring job sends its alerts.
     """
 
     home: Path
     db_url: str
     artifacts_dir: Path
+    monitor_webhook: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -43,4 +47,5 @@ class Settings:
         db_url = env.get("GREENLIGHT_DB_URL") or f"sqlite:///{home / 'greenlight.db'}"
         artifacts = env.get("GREENLIGHT_ARTIFACTS")
         artifacts_dir = Path(artifacts).expanduser().resolve() if artifacts else home / "artifacts"
-        return cls(home=home, db_url=db_url, artifacts_dir=artifacts_dir)
+        return cls(home=home, db_url=db_url, artifacts_dir=artifacts_dir,
+                   monitor_webhook=env.get("GREENLIGHT_MONITOR_WEBHOOK") or None)

@@ -1,6 +1,11 @@
 """The ``greenlight`` command: what CI runners, scripts and administrators use."""
 
-from backend.cli import access_commands, governance_commands, registry_commands  # noqa: F401  (they register commands)
+from backend.cli import (  # noqa: F401  (they register commands)
+    access_commands,
+    governance_commands,
+    monitor_commands,
+    registry_commands,
+)
 from backend.cli.base import cli, main
 
 __all__ = ["cli", "main"]
