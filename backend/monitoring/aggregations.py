@@ -59,16 +59,23 @@ def _num(value: float) -> str:
 
 
 def _bins(expr: str, edges: Sequence[float]) -> str:
-    """Bin index of ``expr``: the number of edges at or below it (like ``searchsorted(side='right')``)."""
-    whens = " ".join(f"WHEN {expr} < {_num(e)} THEN {i}" for i, e in enumerate(edges))
-    return f"CASE WHEN {expr} IS NULL THEN {MISSING} {whens} ELSE {len(edges)} END"
+    """Bin index of ``expr``: the number of edges at or below it (like ``searchsorted(side='right')``),
+    as a binary search of nested CASEs, so each row costs a handful of comparisons."""
+
+    def search(low: int, high: int) -> str:
+        if low == high:
+            return str(low)
+        middle = (low + high + 1) // 2
+        return f"CASE WHEN {expr} < {_num(edges[middle - 1])} THEN {search(low, middle - 1)} ELSE {search(middle, high)} END"
+
+    return f"CASE WHEN {expr} IS NULL THEN {MISSING} ELSE {search(0, len(edges))} END"
 
 
 def _part(index: int, key: str, source: str, where: str, sums: tuple[str, str, str] = ("0", "0", "0")) -> str:
     s1, s2, s3 = (f"CAST({s} AS DOUBLE)" for s in sums)
-    return (f"SELECT day, {index} AS part, key, COUNT(*) AS n, SUM(s1) AS s1, SUM(s2) AS s2, SUM(s3) AS s3 FROM "
-            f"(SELECT {_day_of('p')} AS day, CAST({key} AS BIGINT) AS key, {s1} AS s1, {s2} AS s2, {s3} AS s3 "
-            f"FROM {source} WHERE {where}) t GROUP BY day, key")
+    return (f"SELECT {index} AS part, key, COUNT(*) AS n, SUM(s1) AS s1, SUM(s2) AS s2, SUM(s3) AS s3 FROM "
+            f"(SELECT CAST({key} AS BIGINT) AS key, {s1} AS s1, {s2} AS s2, {s3} AS s3 "
+            f"FROM {source} WHERE {where}) t GROUP BY key")
 
 
 def _day_of(alias: str) -> str:
@@ -84,17 +91,20 @@ def _score_bin(score: str) -> str:
     return f"LEAST(GREATEST(CAST(FLOOR({score} * {SCORE_BINS}) AS BIGINT), 0), {SCORE_BINS - 1})"
 
 
-def versions_by_day(engine: Engine, files: Sequence[str]) -> pa.Table:
+def versions_by_day(engine: Engine, files: dict[date, Sequence[str]]) -> list[dict[str, Any]]:
     """Per day and version: rows, errors, simulated rows and total latency."""
-    sql = (f"SELECT {_day_of('p')} AS day, p.version AS version, COUNT(*) AS n, "
+    sql = ("SELECT p.version AS version, COUNT(*) AS n, "
            "CAST(SUM(CASE WHEN p.error IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS errors, "
            "CAST(SUM(CASE WHEN p.simulated THEN 1 ELSE 0 END) AS BIGINT) AS simulated, "
            "CAST(SUM(p.latency_ms) AS DOUBLE) AS latency_sum "
-           f"FROM predictions p WHERE {_SLOTS} GROUP BY {_day_of('p')}, p.version")
-    return engine.query(sql, files={"predictions": files})
+           f"FROM predictions p WHERE {_SLOTS} GROUP BY p.version")
+    # One query per day: the log's files are partitioned by day already, and working the day out
+    # of each row's timestamp would cost more than the counting itself.
+    return [{"day": day, **row} for day, paths in sorted(files.items())
+            for row in engine.query(sql, files={"predictions": paths}).to_pylist()]
 
 
-def input_aggregates(engine: Engine, files: Sequence[str], plan: AggregationPlan) -> dict[date, dict[str, Any]]:
+def input_aggregates(engine: Engine, files: dict[date, Sequence[str]], plan: AggregationPlan) -> dict[date, dict[str, Any]]:
     """Per day: each input's bin counts, the score's drift bins and its fine histogram."""
     q = engine.quote
     where = f"p.version = {int(plan.version)} AND {_SLOTS}"
@@ -115,19 +125,20 @@ def input_aggregates(engine: Engine, files: Sequence[str], plan: AggregationPlan
         parts.append(_part(len(names), _score_bin("p.score"), "predictions p", scored,
                            ("p.score", "p.score * p.score", _entropy("p.score"))))
         names.append(("score_hist", None))
-    table = engine.query(" UNION ALL ".join(parts), files={"predictions": files},
-                         tables={"categories": _categories_table(plan, len(plan.numeric))})
+    sql = " UNION ALL ".join(parts)
+    categories = _categories_table(plan, len(plan.numeric))
     days: dict[date, dict[str, Any]] = {}
-    for row in table.to_pylist():
-        kind, feature = names[row["part"]]
-        day = days.setdefault(row["day"], {"features": {}, "score_bins": {}, "score_hist": {}})
-        key = str(row["key"])
-        if kind == "feature":
-            day["features"].setdefault(feature, {})[key] = int(row["n"])
-        elif kind == "score_bins":
-            day["score_bins"][key] = int(row["n"])
-        else:
-            day["score_hist"][key] = [int(row["n"]), float(row["s1"]), float(row["s2"]), float(row["s3"])]
+    for when, paths in sorted(files.items()):
+        day = days.setdefault(when, {"features": {}, "score_bins": {}, "score_hist": {}})
+        for row in engine.query(sql, files={"predictions": paths}, tables={"categories": categories}).to_pylist():
+            kind, feature = names[row["part"]]
+            key = str(row["key"])
+            if kind == "feature":
+                day["features"].setdefault(feature, {})[key] = int(row["n"])
+            elif kind == "score_bins":
+                day["score_bins"][key] = int(row["n"])
+            else:
+                day["score_hist"][key] = [int(row["n"]), float(row["s1"]), float(row["s2"]), float(row["s3"])]
     return days
 
 

@@ -128,14 +128,14 @@ class _ModelRun:
                    if day not in kept or kept[day][0] != _digest(sorted(paths)) or self._stale(kept[day][1])}
         if not changed:
             return
-        paths = [p for day in sorted(changed) for p in changed[day]]
         days: dict[date, dict[str, Any]] = {day: {} for day in changed}
-        volumes = versions_by_day(self.engine, paths).to_pylist()
+        volumes = versions_by_day(self.engine, changed)
         for version in sorted({int(r["version"]) for r in volumes}):
             ref = self.reference(version)
             if ref is None:
                 continue
-            aggregates = input_aggregates(self.engine, paths, plan_for(ref[1]))
+            served = {r["day"] for r in volumes if int(r["version"]) == version}
+            aggregates = input_aggregates(self.engine, {d: changed[d] for d in served}, plan_for(ref[1]))
             for row in (r for r in volumes if int(r["version"]) == version):
                 day = aggregates.get(row["day"], {"features": {}, "score_bins": {}, "score_hist": {}})
                 day["volume"] = {"n": int(row["n"]), "errors": int(row["errors"] or 0),

@@ -55,12 +55,13 @@ def test_duckdb_and_spark_give_the_same_figures(sqlite_app, tmp_path, spark_engi
         Xp.loc[Xp.index[:20], "region"] = "unheard-of"
         log_predictions(log, "watched", version, Xp, sp, day(d), schema=SCHEMA, outcomes=yp, outcome_day=day(2))
     files = log.files("predictions", "watched")
+    by_day = {day(d): log.files("predictions", "watched", start=day(d), end=day(d)) for d in range(2)}
     feedback = log.files("feedback", "watched")
     plan = plan_for(ensure_reference(app, MonitoringStore(app.db), "watched", version)[1])
     duck = DuckDBEngine()
     try:
-        for run in (lambda e: versions_by_day(e, files).to_pylist(),
-                    lambda e: input_aggregates(e, files, plan),
+        for run in (lambda e: versions_by_day(e, by_day),
+                    lambda e: input_aggregates(e, by_day, plan),
                     lambda e: outcome_aggregates(e, files, feedback, plan)):
             expected, got = run(duck), run(spark_engine)
             if isinstance(expected, list):
@@ -69,4 +70,4 @@ def test_duckdb_and_spark_give_the_same_figures(sqlite_app, tmp_path, spark_engi
             _close(expected, got)
     finally:
         duck.close()
-    assert input_aggregates(DuckDBEngine(), files, plan)[day(1)]["features"]["region"][str(-2)] == 20
+    assert input_aggregates(DuckDBEngine(), by_day, plan)[day(1)]["features"]["region"][str(-2)] == 20
