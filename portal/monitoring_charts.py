@@ -19,6 +19,11 @@ def _when(p: MonitoringPeriod) -> str:
     return describe_period(p.start, p.period)
 
 
+def _short(p: MonitoringPeriod) -> str:
+    """A period as an axis label: '15 Nov' (a day, or the Monday a week starts), 'Nov 2026'."""
+    return p.start.strftime("%b %Y") if p.period == "month" else f"{p.start.day} {p.start:%b}"
+
+
 def performance_frame(periods: list[MonitoringPeriod], metric: str) -> pd.DataFrame:
     """One row per period with a figure for ``metric``: realised where outcomes are known, else estimated."""
     rows = []
@@ -70,22 +75,22 @@ def drift_frame(periods: list[MonitoringPeriod]) -> pd.DataFrame:
     for p in periods:
         drift = p.result.get("drift") or {}
         for f in drift.get("features") or []:
-            rows.append({"Period": _when(p), "Start": p.start.isoformat(), "Input": f["feature"],
+            rows.append({"Period": _short(p), "When": _when(p), "Start": p.start.isoformat(), "Input": f["feature"],
                          "Rank": f.get("importance_rank") or 999, "PSI": f["psi"],
                          "Shifted": "yes" if f["flagged"] else "no", "Size": f["psi_level"]})
     return pd.DataFrame(rows)
 
 
-def drift_heatmap(frame: pd.DataFrame) -> alt.Chart:
-    """Inputs (most important first) × periods, coloured by the PSI; shifted cells outlined."""
+def drift_heatmap(frame: pd.DataFrame, title: str | None = None) -> alt.Chart:
+    """Inputs (most important first) × periods, coloured by the PSI; shifted cells marked with a dot."""
     order = list(frame.sort_values(["Rank", "Input"])["Input"].drop_duplicates())
     periods = list(frame.sort_values("Start")["Period"].drop_duplicates())
     base = alt.Chart(frame).encode(
-        x=alt.X("Period:N", sort=periods, title=None, axis=alt.Axis(labelAngle=-40)),
+        x=alt.X("Period:N", sort=periods, title=title, axis=alt.Axis(labelAngle=-40)),
         y=alt.Y("Input:N", sort=order, title=None))
     cells = base.mark_rect().encode(
         color=alt.Color("PSI:Q", title="Shift (PSI)", scale=alt.Scale(scheme="oranges", domain=[0, 0.3], clamp=True)),
-        tooltip=["Input:N", "Period:N", alt.Tooltip("PSI:Q", format=".3f"), "Size:N", "Shifted:N"])
+        tooltip=["Input:N", "When:N", alt.Tooltip("PSI:Q", format=".3f"), "Size:N", "Shifted:N"])
     marks = base.transform_filter(alt.datum.Shifted == "yes").mark_text(text="●", color="#b71c1c", fontSize=12)
     return (cells + marks).properties(height=alt.Step(24))
 
@@ -110,6 +115,6 @@ def fairness_chart(frame: pd.DataFrame) -> alt.FacetChart:
     line = base.mark_line(point=True, color="#5e35b1").encode(
         y="Value:Q", tooltip=["When:N", "Check:N", alt.Tooltip("Value:Q", format=".2f"),
                               alt.Tooltip("Low:Q", format=".2f"), alt.Tooltip("High:Q", format=".2f"), "Verdict:N"])
-    limit = base.mark_rule(color="#c62828", strokeDash=[6, 4]).encode(y="mean(Limit):Q")
+    limit = alt.Chart().mark_rule(color="#c62828", strokeDash=[6, 4]).encode(y="mean(Limit):Q")
     return alt.layer(interval, line, limit, data=frame).properties(width=260, height=160).facet(
         facet=alt.Facet("Check:N", title=None), columns=3).resolve_scale(y="independent")

@@ -36,7 +36,8 @@ def _md(text: object) -> str:
 def render(model: ModelSummary) -> None:
     st.header(model.title or model.name)
     health = monitoring_data.health(model.name)
-    _HEALTH_BOX[health.status](f"**{HEALTH_LABELS[health.status]}.** {_md(health.sentence)}",
+    # The command is shown below as code; in the sentence it is plain words.
+    _HEALTH_BOX[health.status](f"**{HEALTH_LABELS[health.status]}.** {_md(health.sentence.replace('`', ''))}",
                                icon=":material/monitor_heart:")
     if health.retraining:
         st.markdown("**Retraining recommended.** The spec to retrain from, and the command a data scientist runs:")
@@ -89,9 +90,25 @@ def _performance_section(periods: list[MonitoringPeriod], task: str, version: in
     st.metric(f"Latest {METRICS[metric].label} ({kind}, {latest['When']})", f"{latest['Value']:.3f}",
               help=METRICS[metric].explanation)
     st.caption(f"{METRICS[metric].explanation} This figure is {_STATUS_WORDS.get(latest['Status'], 'not compared')}.")
+    contradicted = _contradicted(periods, metric)
+    if contradicted is not None:
+        st.warning(f"Where outcomes are known, they contradict the estimate: in {contradicted['when']} the realised "
+                   f"{METRICS[metric].label} was {contradicted['realised']:.3f}, outside the "
+                   f"{contradicted['low']:.3f}–{contradicted['high']:.3f} the scores predicted. The link between inputs "
+                   "and outcome has changed (concept drift), so estimates for periods without outcomes are not to be "
+                   "trusted.", icon=":material/report:")
     estimate = (periods[-1].result.get("performance") or {}).get("estimated")
     if estimate:
         st.caption(_md(CBPE_ASSUMPTION + " " + estimate["calibration"]))
+
+
+def _contradicted(periods: list[MonitoringPeriod], metric: str) -> dict | None:
+    """The newest period whose outcomes fall outside what its estimate allowed, if any."""
+    for p in reversed(periods):
+        comparison = ((p.result.get("performance") or {}).get("comparison") or {}).get(metric)
+        if comparison is not None:
+            return None if comparison["within"] else {**comparison, "when": describe_period(p.start, p.period)}
+    return None
 
 
 def drift_table(period: MonitoringPeriod) -> pd.DataFrame:
@@ -110,14 +127,16 @@ def _drift_section(periods: list[MonitoringPeriod]) -> None:
     if frame.empty:
         st.info(_md(latest.get("reason") or "Drift could not be measured."), icon=":material/help:")
         return
-    st.altair_chart(monitoring_charts.drift_heatmap(frame), width="stretch")
+    title = {"day": "Day", "week": "Week starting", "month": "Month"}.get(periods[-1].period)
+    st.altair_chart(monitoring_charts.drift_heatmap(frame, title), width="stretch")
     st.caption("How to read it: each cell is how far an input's values moved from the test set in a period (the PSI: "
                "below 0.1 small, 0.1–0.25 moderate, above 0.25 major). A red dot marks a shift beyond what chance "
                "explains, judged with a threshold that accounts for the period's size and for testing every input "
                "at once. The most important inputs are at the top.")
     table = drift_table(periods[-1])
     if not table.empty:
-        st.caption(f"{describe_period(periods[-1].start, periods[-1].period).capitalize()}, input by input:")
+        when = describe_period(periods[-1].start, periods[-1].period)
+        st.caption(f"{when[0].upper()}{when[1:]}, input by input:")
         st.dataframe(table, hide_index=True, width="stretch")
 
 
@@ -147,4 +166,7 @@ def _alerts_section(alerts: list[MonitoringAlert]) -> None:
         return
     st.caption("An alert fires when a figure leaves the range agreed at sign-off. Info: worth a look; warning: act; "
                "critical: act now.")
+    for alert in [a for a in alerts if a.severity in ("warning", "critical")][:3]:
+        st.markdown(f"- **{_SEVERITY_LABELS[alert.severity]}, {_md(describe_period(alert.start, alert.period))}:** "
+                    f"{_md(alert.sentence)}")
     st.dataframe(alerts_table(alerts), hide_index=True, width="stretch")

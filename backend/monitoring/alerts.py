@@ -54,14 +54,14 @@ def _drift_alert(result: dict[str, Any], when: str) -> dict[str, Any] | None:
         return None
     if flagged:
         largest = max(flagged, key=lambda f: f["psi"])
-        sentence = (f"{len(flagged)} of {len(drift['features'])} inputs shifted in {when} beyond what chance explains; "
+        sentence = (f"{len(flagged)} of {len(drift['features'])} inputs shifted {when} beyond what chance explains; "
                     f"the largest shift is in {largest['feature']} (PSI {largest['psi']:.2f}, a {largest['psi_level']} "
                     f"shift), the model's {ordinal(largest['importance_rank'])} input.")
         if score:
             sentence += " The model's scores shifted too."
         severity = _worst(flagged + ([{"severity": "info"}] if score else []))
     else:
-        sentence = (f"The model's scores shifted in {when} beyond what chance explains (PSI {score['psi']:.2f}, a "
+        sentence = (f"The model's scores shifted {when} beyond what chance explains (PSI {score['psi']:.2f}, a "
                     f"{score['psi_level']} shift).")
         severity = "warning" if score["psi_level"] in ("moderate", "major") else "info"
     return {"kind": "drift", "severity": severity, "sentence": sentence,
@@ -91,7 +91,7 @@ def _performance_alert(kind: str, metrics: dict[str, dict[str, Any]], when: str,
         label = "Estimated " + (label if label.split()[0].isupper() else label[0].lower() + label[1:])
     band = (f"{_fmt(lead['band_low'])}–{_fmt(lead['band_high'])}" if lead["band_low"] is not None
             else _fmt(lead["baseline"]))
-    sentence = (f"{label} {moved} to {_fmt(lead['value'])} (95% interval {_fmt(lead['low'])}–{_fmt(lead['high'])}) in "
+    sentence = (f"{label} {moved} to {_fmt(lead['value'])} (95% interval {_fmt(lead['low'])}–{_fmt(lead['high'])}) "
                 f"{when}, {'below' if lead['higher_is_better'] else 'above'} the {band} signed off for version {version}")
     gate = lead["gate_min"] if lead["higher_is_better"] else lead["gate_max"]
     if lead["status"] == "below_gate" and gate is not None:
@@ -124,7 +124,7 @@ def _fairness_alert(result: dict[str, Any], when: str) -> dict[str, Any] | None:
     before = {"pass": "it passed", "insufficient_evidence": "the evidence was insufficient"}.get(
         lead.get("baseline_verdict") or "", "it was not assessed")
     sentence = (f"{lead['label']} for {lead['feature']} is {lead['value']:.2f} (95% interval {lead['low']:.2f}–"
-                f"{lead['high']:.2f}) in {when}, {side} of {lead['threshold']:.2f}; at sign-off {before}.")
+                f"{lead['high']:.2f}) {when}, {side} of {lead['threshold']:.2f}; at sign-off {before}.")
     if len(failing) > 1:
         sentence += f" {len(failing) - 1} other fairness check{'s' if len(failing) > 2 else ''} fail{'' if len(failing) > 2 else 's'} too."
     return {"kind": "fairness", "severity": "warning", "sentence": sentence,
@@ -137,7 +137,7 @@ def _error_alert(result: dict[str, Any], when: str) -> dict[str, Any] | None:
     if volume["predictions"] < 30 or volume["error_share"] <= ERROR_SHARE_LIMIT:
         return None
     return {"kind": "errors", "severity": "warning",
-            "sentence": (f"{volume['error_share']:.0%} of the {volume['predictions']:,} requests in {when} could not be "
+            "sentence": (f"{volume['error_share']:.0%} of the {volume['predictions']:,} requests {when} could not be "
                          f"scored (more than {ERROR_SHARE_LIMIT:.0%}); the prediction log's error column says why."),
             "detail": {"errors": volume["errors"], "predictions": volume["predictions"]}}
 
@@ -145,7 +145,7 @@ def _error_alert(result: dict[str, Any], when: str) -> dict[str, Any] | None:
 def period_alerts(result: dict[str, Any], stats: dict[str, Any], *, version: int, period: str,
                   start: date) -> list[dict[str, Any]]:
     """The alerts one judged period raises (none for a period that stayed within range)."""
-    when = describe_period(start, period)
+    when = ("on " if period == "day" else "in ") + describe_period(start, period)
     performance = result["performance"]
     alerts = [_drift_alert(result, when), _error_alert(result, when), _fairness_alert(result, when)]
     if performance["realised"]:

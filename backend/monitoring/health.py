@@ -47,9 +47,13 @@ def model_health(app: App, model: str) -> ModelHealth:
     latest: list[MonitoringPeriod] = []
     if version is not None:
         for period in PERIODS:
-            complete = [p for p in store.periods(model, period, version=version, limit=40) if p.complete]
+            complete = [p for p in store.periods(model, period, version=version, limit=120) if p.complete]
             if complete:
                 latest.append(complete[-1])
+            # Outcomes arrive late: the newest period that has them says most about performance.
+            realised = [p for p in complete if (p.result.get("performance") or {}).get("realised")]
+            if realised and realised[-1] is not complete[-1]:
+                latest.append(realised[-1])
     if not latest:
         return ModelHealth(model=model, status="not_monitored", version=version,
                            sentence="Not monitored yet: no complete period of its predictions has been judged. "
@@ -75,17 +79,16 @@ def _words(n: int) -> str:
     return _WORDS[n] if n < len(_WORDS) else f"{n:,}"
 
 
-def _series(periods: list[MonitoringPeriod], metric: str) -> tuple[list[float], str | None]:
-    """The metric's values over the periods (realised where outcomes are known, else estimated)."""
-    values, kinds = [], set()
+def _series(periods: list[MonitoringPeriod], metric: str, kind: str) -> list[tuple[MonitoringPeriod, float]]:
+    """The metric's ``realised`` or ``estimated`` values over the periods that have one."""
+    values = []
     for p in periods:
         performance = p.result.get("performance") or {}
-        figure = ((performance.get("realised") or {}).get(metric)
-                  or ((performance.get("estimated") or {}).get("metrics") or {}).get(metric))
+        figures = performance.get("realised") if kind == "realised" else (performance.get("estimated") or {}).get("metrics")
+        figure = (figures or {}).get(metric)
         if figure and figure.get("value") is not None:
-            values.append(figure["value"])
-            kinds.add("estimated" if figure.get("is_estimate") else "realised")
-    return values, ("estimated" if kinds == {"estimated"} else "realised" if kinds else None)
+            values.append((p, figure["value"]))
+    return values
 
 
 def plain_summary(periods: list[MonitoringPeriod], task: str = "classification") -> str:
@@ -97,10 +100,12 @@ def plain_summary(periods: list[MonitoringPeriod], task: str = "classification")
     unit = _UNITS.get(periods[-1].period, "period")
     metric = "roc_auc" if task == "classification" else "rmse"
     higher = METRICS[metric].higher_is_better
-    values, kind = _series(periods, metric)
+    series = _series(periods, metric, "realised")
     label = METRICS[metric].label
-    if kind == "estimated":
+    if len(series) < 2:
+        series = _series(periods, metric, "estimated")
         label = f"Estimated {label}"
+    values = [v for _, v in series]
     if len(values) < 2:
         trend = f"{label} cannot show a trend yet" if values else "No performance figure yet (no outcomes, no estimate)"
     else:
@@ -113,9 +118,13 @@ def plain_summary(periods: list[MonitoringPeriod], task: str = "classification")
         if streak >= 2:
             trend = f"{label} has {'fallen' if higher else 'risen'} for {_words(streak)} {unit}s"
         elif streak == 1:
-            trend = f"{label} {'fell' if higher else 'rose'} in the latest {unit}"
+            trend = f"{label} {'fell' if higher else 'rose'} in its latest {unit}"
         else:
-            trend = f"{label} has not declined in the latest {unit}"
+            trend = f"{label} has not declined in its latest {unit}"
+        waiting = sum(1 for p in periods if p.start > series[-1][0].start)
+        if waiting and not label.startswith("Estimated"):
+            trend += (f" up to {describe_period(series[-1][0].start, series[-1][0].period)} (the {_words(waiting)} "
+                      f"{unit}{'s since have' if waiting > 1 else ' since has'} no outcomes yet)")
     drift = periods[-1].result.get("drift") or {}
     flagged = [f for f in drift.get("features") or [] if f.get("flagged")]
     if flagged:

@@ -50,7 +50,7 @@ def test_a_known_shift_is_detected_and_named_and_a_quiet_day_raises_nothing(app,
     assert [f["feature"] for f in moved["drift"]["features"]] == IMPORTANCE
     [alert] = [a for a in moved["alerts"] if a["kind"] == "drift"]
     assert alert["severity"] in ("warning", "critical")
-    assert "2 of 4 inputs shifted in 2 Nov 2026" in alert["sentence"]
+    assert "2 of 4 inputs shifted on 2 Nov 2026" in alert["sentence"]
     assert "the largest shift is in region (PSI 0.30, a major shift), the model's second most important input" in \
         alert["sentence"]
 
