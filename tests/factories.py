@@ -239,7 +239,7 @@ def monitored_version(app, name: str = "watched", *, reference: pd.DataFrame, y:
 
 def log_predictions(log, name: str, version: int, X: pd.DataFrame, scores: np.ndarray, day, *,
                     schema: dict[str, str], outcomes: np.ndarray | None = None, outcome_day=None,
-                    positive_label: str = "yes", prefix: str | None = None) -> list[str]:
+                    positive_label: str | None = "yes", prefix: str | None = None) -> list[str]:
     """Write ``X``'s rows as predictions of ``version`` on ``day`` through the real prediction log
     (and their outcomes, when given, on ``outcome_day``); returns the request ids."""
     from datetime import UTC, datetime, timedelta
@@ -255,7 +255,8 @@ def log_predictions(log, name: str, version: int, X: pd.DataFrame, scores: np.nd
     for i in range(len(X)):
         row = {"request_id": ids[i], "version": version, "slot": "production", "ts": start + step * i,
                "latency_ms": 1.0, "routing_key": ids[i], "client": None, "simulated": True,
-               "score": float(scores[i]), "decision": positive_label if scores[i] >= 0.5 else "no", "error": None}
+               "score": float(scores[i]), "error": None,
+               "decision": (positive_label if scores[i] >= 0.5 else "no") if positive_label else repr(float(scores[i]))}
         for f in schema:
             value = columns[f][i]
             row[input_column(f)] = None if value is None or (isinstance(value, float) and np.isnan(value)) else value
@@ -264,6 +265,9 @@ def log_predictions(log, name: str, version: int, X: pd.DataFrame, scores: np.nd
     if outcomes is not None:
         when = outcome_day or day
         arrived = datetime(when.year, when.month, when.day, 23, 0, tzinfo=UTC)
-        log.write_feedback(name, [{"request_id": ids[i], "ts": arrived, "simulated": True,
-                                   "outcome": positive_label if outcomes[i] == 1 else "no"} for i in range(len(X))])
+        def text(value) -> str:  # a label for a classifier, the number itself for a regression
+            return (positive_label if value == 1 else "no") if positive_label else repr(float(value))
+
+        log.write_feedback(name, [{"request_id": ids[i], "ts": arrived, "simulated": True, "outcome": text(outcomes[i])}
+                                  for i in range(len(X))])
     return ids

@@ -185,3 +185,24 @@ def test_fairness_over_time_uses_the_reports_checks_with_intervals(app, log, wat
     assert ratio["verdict"] == "fail" and ratio["low"] <= ratio["value"] <= ratio["high"] < 0.8
     [alert] = [a for a in period["alerts"] if a["kind"] == "fairness"]
     assert alert["sentence"].startswith("Demographic parity ratio for sex is ")
+
+
+def test_a_regression_model_gets_realised_errors_against_its_band_and_no_estimate(app, log):
+    X, _y, s = population(3000, 13)
+    target = 100 + 20 * s + np.random.default_rng(0).normal(0, 2, len(s))
+    prediction = 100 + 20 * s
+    version = monitored_version(app, "amounts", reference=X, y=target, scores=prediction, schema=SCHEMA,
+                                task="regression", positive_label=None)
+    Xp, _yp, sp = population(2000, 14)
+    truth = 100 + 20 * sp + np.random.default_rng(1).normal(0, 6, len(sp))  # errors three times larger
+    log_predictions(log, "amounts", version, Xp, 100 + 20 * sp, day(0), schema=SCHEMA, outcomes=truth,
+                    outcome_day=day(1), positive_label=None)
+    [period] = _run(app, model="amounts").models["amounts"]
+    performance = period["performance"]
+    assert performance["kind"] == "realised" and performance["estimated"] is None
+    rmse = performance["realised"]["rmse"]
+    assert rmse["low"] <= rmse["value"] <= rmse["high"] and 5 < rmse["value"] < 7
+    assert rmse["status"] == "degraded" and rmse["value"] > rmse["band_high"]
+    [alert] = [a for a in period["alerts"] if a["kind"] == "performance"]
+    assert alert["sentence"].startswith("RMSE rose to ") and alert["retraining"]
+    assert period["fairness"]["reason"] == "Fairness over time is measured for classifiers (yes/no decisions)."
