@@ -18,11 +18,25 @@ import pyarrow as pa
 
 from backend.errors import InvalidData
 
-__all__ = ["Engine", "DuckDBEngine", "SparkEngine", "open_engine", "ENGINES", "DUCKDB_MEMORY_LIMIT"]
+__all__ = ["Engine", "DuckDBEngine", "SparkEngine", "open_engine", "ENGINES", "DUCKDB_MEMORY_LIMIT", "is_local",
+           "file_urls"]
 
 ENGINES = ("duckdb", "spark")
 #: DuckDB spills to disk beyond this, so a month of a busy model's log never needs more memory.
 DUCKDB_MEMORY_LIMIT = "512MB"
+
+
+def is_local(filesystem) -> bool:
+    protocol = getattr(filesystem, "protocol", "file")
+    return "file" in ((protocol,) if isinstance(protocol, str) else tuple(protocol))
+
+
+def file_urls(filesystem, paths: Sequence[str]) -> list[str]:
+    """The log's paths as URLs an engine opens: plain paths on a local disk, ``proto://path`` elsewhere."""
+    if is_local(filesystem):
+        return list(paths)
+    protocol = filesystem.protocol if isinstance(filesystem.protocol, str) else filesystem.protocol[0]
+    return [p if "://" in p else f"{protocol}://{p.lstrip('/')}" for p in paths]
 
 
 class Engine(Protocol):
@@ -48,7 +62,8 @@ class DuckDBEngine:
         self._con = duckdb.connect(config={"memory_limit": memory_limit, "threads": threads or min(os.cpu_count() or 1, 2),
                                            "preserve_insertion_order": False})
         self._con.execute("SET TimeZone = 'UTC'")
-        if filesystem is not None and getattr(filesystem, "protocol", "file") not in ("file", ("file", "local")):
+        if filesystem is not None and not is_local(filesystem):
+            # The log on S3 (or any fsspec filesystem): DuckDB reads it through the same fsspec object.
             self._con.register_filesystem(filesystem)
 
     def quote(self, identifier: str) -> str:

@@ -8,7 +8,7 @@ scores — clearly below the signed-off band: retraining recommended), or **not 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from backend.domain import ModelHealth, MonitoringPeriod
 from backend.metrics import METRICS
@@ -136,10 +136,3 @@ def plain_summary(periods: list[MonitoringPeriod], task: str = "classification")
         shift = drift.get("reason") or "drift could not be measured"
         return f"{trend}. {shift}"
     return f"{trend}; {shift}."
-
-
-def latest_alert_counts(alerts: list[Any]) -> dict[str, int]:
-    counts = {"info": 0, "warning": 0, "critical": 0}
-    for alert in alerts:
-        counts[alert.severity] = counts.get(alert.severity, 0) + 1
-    return counts

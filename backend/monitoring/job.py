@@ -27,7 +27,7 @@ from backend.monitoring.aggregations import (
 )
 from backend.monitoring.alerts import period_alerts
 from backend.monitoring.analysis import analyse_period
-from backend.monitoring.engines import Engine, open_engine
+from backend.monitoring.engines import Engine, file_urls, open_engine
 from backend.monitoring.periods import period_start, periods_between, sum_days
 from backend.monitoring.reference import compute_reference_stats, reference_sources, sources_key
 from backend.monitoring.store import MonitoringStore
@@ -91,7 +91,7 @@ def _files_by_day(log: PredictionLog, kind: str, model: str, start: date | None)
     for path in log.files(kind, model, start=start):
         folder = posixpath.basename(posixpath.dirname(path))
         by_day[date.fromisoformat(folder.removeprefix("date="))].append(path)
-    return dict(by_day)
+    return {day: file_urls(log.fs, paths) for day, paths in by_day.items()}
 
 
 class _ModelRun:
@@ -248,7 +248,8 @@ def run_monitoring(app: App, *, actor: str, model: str | None = None, period: st
     log = log or PredictionLog(str(app.settings.artifacts_dir))
     store = MonitoringStore(app.db)
     own_engine = isinstance(engine, str)
-    runner = open_engine(engine) if own_engine else engine
+    runner = (open_engine(engine, filesystem=log.fs) if engine == "duckdb" else open_engine(engine)) if own_engine \
+        else engine
     run_id = store.start_run(actor=actor, period=period, engine=runner.name, since=since)
     report = MonitoringReport(run_id=run_id, period=period, engine=runner.name)
     status, message = "failed", None

@@ -206,3 +206,17 @@ def test_a_regression_model_gets_realised_errors_against_its_band_and_no_estimat
     [alert] = [a for a in period["alerts"] if a["kind"] == "performance"]
     assert alert["sentence"].startswith("RMSE rose to ") and alert["retraining"]
     assert period["fairness"]["reason"] == "Fairness over time is measured for classifiers (yes/no decisions)."
+
+
+def test_the_log_can_live_on_any_fsspec_filesystem(app):
+    import uuid
+
+    from backend.registry.prediction_log import PredictionLog
+
+    remote = PredictionLog(f"memory://greenlight-{uuid.uuid4().hex[:8]}")
+    X, y, s = population(2000, 15)
+    version = monitored_version(app, "remote", reference=X, y=y, scores=s, schema=SCHEMA)
+    Xp, yp, sp = population(1500, 16, income_shift=0.6)
+    log_predictions(remote, "remote", version, Xp, sp, day(0), schema=SCHEMA, outcomes=yp, outcome_day=day(1))
+    [period] = _run(app, model="remote", log=remote).models["remote"]
+    assert period["drift"]["flagged"] == ["income"] and period["performance"]["labelled"] == 1500
