@@ -21,6 +21,7 @@ ENVIRONMENT_VARIABLES = {
     "GREENLIGHT_GATEWAY_REQUIRE_TOKEN": "1 makes the scoring gateway refuse requests without a client application's token",
     "GREENLIGHT_GATEWAY_REFRESH_SECONDS": "how often a gateway re-reads what serves each model (default 2)",
     "GREENLIGHT_CLIENT_TOKEN": "the client application's token `greenlight simulate` sends to a gateway that requires one",
+    "GREENLIGHT_MONITOR_WEBHOOK": "URL the monitoring job POSTs warning and critical alerts to, as JSON (optional)",
 }
 
 
@@ -46,6 +47,8 @@ class Settings:
         The gateway refuses a request without a client application's bearer token.
     gateway_refresh_seconds : float
         How often a gateway re-reads the serving slots from the database.
+    monitor_webhook : str, optional
+        Where the monitoring job sends its alerts.
     """
 
     home: Path
@@ -55,6 +58,7 @@ class Settings:
     gateway_url: str | None = None
     gateway_require_token: bool = False
     gateway_refresh_seconds: float = 2.0
+    monitor_webhook: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -70,4 +74,5 @@ class Settings:
                    audit_key=env.get("GREENLIGHT_AUDIT_KEY") or None,
                    gateway_url=(env.get("GREENLIGHT_GATEWAY_URL") or "").rstrip("/") or None,
                    gateway_require_token=env.get("GREENLIGHT_GATEWAY_REQUIRE_TOKEN", "").lower() in ("1", "true", "yes"),
-                   gateway_refresh_seconds=float(env.get("GREENLIGHT_GATEWAY_REFRESH_SECONDS") or 2.0))
+                   gateway_refresh_seconds=float(env.get("GREENLIGHT_GATEWAY_REFRESH_SECONDS") or 2.0),
+                   monitor_webhook=env.get("GREENLIGHT_MONITOR_WEBHOOK") or None)

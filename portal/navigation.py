@@ -22,6 +22,7 @@ AUDIT_PAGE = "../pages/audit.py"
 ADMIN_PAGE = "../pages/admin.py"
 REPORTS_PAGE = "../pages/reports.py"
 DEPLOYMENTS_PAGE = "../pages/deployments.py"
+MONITORING_PAGE = "../pages/monitoring.py"
 
 
 
@@ -34,6 +35,7 @@ _PAGES: list[tuple[str, str, str, Callable[[User], bool] | None]] = [
     (OVERVIEW_PAGE, "Portfolio", ":material/dashboard:", None),
     (MODEL_PAGE, "Model details", ":material/timeline:", None),
     (REPORTS_PAGE, "Reports", ":material/balance:", None),
+    (MONITORING_PAGE, "Monitoring", ":material/monitor_heart:", None),
     # Any reviewer role counts, including ones only a policy names (say model_risk).
     (INBOX_PAGE, "Waiting for me", ":material/inbox:", is_reviewer),
     (SIGNOFF_PAGE, "Sign-off packet", ":material/approval:", None),

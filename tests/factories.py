@@ -405,3 +405,99 @@ def canary_in_flight(app, name: str = "loan-model", *, traffic_percent: float = 
     approve_all(app, name, second)
     app.deployments.start_canary(name, second, traffic_percent, actor=person(app, "dana"))
     return first, second
+
+
+# -- monitoring -------------------------------------------------------------------------------------
+
+
+def monitored_version(app, name: str = "watched", *, reference: pd.DataFrame, y: np.ndarray, scores: np.ndarray,
+                      schema: dict[str, str], metrics: dict[str, float] | None = None,
+                      importance: list[str] | None = None, sensitive: list[str] | None = None,
+                      fairness: dict | None = None, positive_label: str = "yes", task: str = "classification",
+                      with_reference: bool = True, gates: dict | None = None) -> int:
+    """A validated version with what monitoring reads — reference rows, test scores, an
+    explainability ranking, metrics and a policy — stored without training anything."""
+    import io
+    import json
+
+    from backend.pipeline.evaluation import compute_metrics
+    from backend.pipeline.reference import reference_frame
+    from backend.registry.states import State
+
+    scientist = person(app, "dana")
+    try:
+        app.registry.get_model(name)
+    except Exception:
+        app.registry.upsert_model(ModelInfo(name=name, title=f"Watched {name}", description="", owner="team",
+                                            risk_tier="low", task=task), actor=scientist)
+    declared = {"gates": gates} if gates else None
+    number = app.registry.create_version(name, author=scientist, declared_policy=declared,
+                                         spec_path=f"/specs/{name}/greenlight.toml").number
+    app.registry.record_build(name, number, actor="pipeline", input_schema={
+        "columns": schema, "target": "label", "positive_label": positive_label if task == "classification" else None,
+        "sensitive_features": list(sensitive or [])})
+
+    def store(kind: str, data: bytes) -> None:
+        blob = app.artifacts.put_bytes(data)
+        app.registry.add_artifact(name, number, kind=kind, uri=blob.uri, sha256=blob.sha256,
+                                  size_bytes=blob.size_bytes, actor="pipeline")
+
+    def parquet(frame: pd.DataFrame) -> bytes:
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+
+    store("model", b"model of %s %d" % (name.encode(), number))
+    if with_reference:
+        store("reference_data", parquet(reference_frame(reference, y)))
+    scores_frame = pd.DataFrame({"y_true": y, "score": scores})
+    for column in sensitive or []:
+        scores_frame[f"sensitive:{column}"] = reference[column].to_numpy()
+    store("test_scores", parquet(scores_frame))
+    ranking = importance or list(schema)
+    explain = {"global": [{"feature": f, "importance": float(len(ranking) - i), "share": (len(ranking) - i) /
+                           sum(range(1, len(ranking) + 1))} for i, f in enumerate(ranking)]}
+    store("explainability_report", json.dumps(explain).encode())
+    if fairness is not None:
+        store("fairness_report", json.dumps(fairness).encode())
+    for state in (State.BUILT, State.CHECKED, State.REPORTED):
+        app.registry.transition(name, number, state, actor="pipeline")
+    app.registry.record_metrics(name, number, actor="pipeline", metrics=metrics or compute_metrics(task, y, scores))
+    app.registry.transition(name, number, State.VALIDATED, actor="pipeline")
+    return number
+
+
+def log_predictions(log, name: str, version: int, X: pd.DataFrame, scores: np.ndarray, day, *,
+                    schema: dict[str, str], outcomes: np.ndarray | None = None, outcome_day=None,
+                    positive_label: str | None = "yes", prefix: str | None = None) -> list[str]:
+    """Write ``X``'s rows as predictions of ``version`` on ``day`` through the real prediction log
+    (and their outcomes, when given, on ``outcome_day``); returns the request ids."""
+    from datetime import UTC, datetime, timedelta
+
+    from backend.registry.prediction_log import input_column
+
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    step = timedelta(seconds=max(1, 86_000 // max(len(X), 1)))
+    tag = prefix or f"{name}-{version}-{day.isoformat()}"
+    ids = [f"{tag}-{i}" for i in range(len(X))]
+    columns = {f: X[f].tolist() for f in schema}
+    rows = []
+    for i in range(len(X)):
+        row = {"request_id": ids[i], "version": version, "slot": "production", "ts": start + step * i,
+               "latency_ms": 1.0, "routing_key": ids[i], "client": None, "simulated": True,
+               "score": float(scores[i]), "error": None,
+               "decision": (positive_label if scores[i] >= 0.5 else "no") if positive_label else repr(float(scores[i]))}
+        for f in schema:
+            value = columns[f][i]
+            row[input_column(f)] = None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+        rows.append(row)
+    log.write_predictions(name, rows, schema)
+    if outcomes is not None:
+        when = outcome_day or day
+        arrived = datetime(when.year, when.month, when.day, 23, 0, tzinfo=UTC)
+        def text(value) -> str:  # a label for a classifier, the number itself for a regression
+            return (positive_label if value == 1 else "no") if positive_label else repr(float(value))
+
+        log.write_feedback(name, [{"request_id": ids[i], "ts": arrived, "simulated": True, "outcome": text(outcomes[i])}
+                                  for i in range(len(X))])
+    return ids

@@ -5,6 +5,7 @@ from backend.cli import (  # noqa: F401  (they register commands)
     artifact_commands,
     deployment_commands,
     governance_commands,
+    monitor_commands,
     registry_commands,
     serving_commands,
 )

@@ -24,6 +24,7 @@ from backend.domain import PipelineResult, User
 from backend.errors import GreenlightError, Interrupted, InvalidSpec, PermissionDenied
 from backend.pipeline.build import git_commit_of, run_build
 from backend.pipeline.context import Progress, RunContext, StageOutcome
+from backend.pipeline.reference import store_reference_data
 from backend.pipeline.reports import run_reports
 from backend.pipeline.smoke import run_smoke_checks
 from backend.pipeline.spec import check_data_paths, load_spec
@@ -164,6 +165,8 @@ def run_pipeline(app: App, spec_path: str | Path, *, actor: User, commit: str | 
                     break
                 registry.transition(ctx.name, ctx.version, reached, actor=ctx.actor)
                 progress(name, "passed")
+                if name == "build":  # the held-out rows monitoring compares production with
+                    store_reference_data(ctx)
         except (Interrupted, KeyboardInterrupt) as exc:
             _record_interruption(ctx, *current, exc)
             raise
