@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,10 +56,11 @@ def _display(path: Path, folder: Path) -> str:
 
 def _target(data: DataFile, spec: DataSpec) -> pd.Series:
     if spec.target not in data.table.column_names:
-        columns = data.table.column_names
-        shown = ", ".join(columns[:15]) + (" …" if len(columns) > 15 else "")
+        # Stage messages are read by every viewer: name the closest column, never the file's header.
+        close = difflib.get_close_matches(spec.target, data.table.column_names, n=1, cutoff=0.75)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
         raise InvalidData(f"The {data.label} file {label_path(data.path)} has no column '{spec.target}' "
-                          f"(the [data].target); its columns are: {shown}.")
+                          f"(the [data].target) among its {data.table.num_columns} columns.{hint}")
     # Lists, bytes and the like are refused here, naming the column, as for a feature.
     if column_kind(data.table.column(spec.target), spec.target, data) not in (NUMBER, CATEGORY):
         raise InvalidData(f"The target column '{spec.target}' in the {data.label} holds dates; the target must be "

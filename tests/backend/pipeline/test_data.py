@@ -62,9 +62,18 @@ def test_header_without_rows(tmp_path):
 
 
 def test_csv_without_the_target_column(tmp_path):
-    train = synthetic_classification(100).rename(columns={"label": "outcome"})
+    train = synthetic_classification(100).rename(columns={"label": "Label"})
     message = _fails(_spec(tmp_path, train, synthetic_classification(50))).message
-    assert "has no column 'label'" in message and "outcome" in message
+    assert "has no column 'label'" in message and "among its 4 columns" in message and "Did you mean 'Label'?" in message
+    # Every viewer reads stage messages: the file's header is not listed in them.
+    assert "income" not in message and "region" not in message
+
+
+def test_a_missing_target_with_nothing_close_names_no_column_of_the_file(tmp_path):
+    train = synthetic_classification(100).rename(columns={"label": "salary_band_secret"})
+    message = _fails(_spec(tmp_path / "far", train, synthetic_classification(50))).message
+    assert "has no column 'label'" in message and "Did you mean" not in message
+    assert not any(name in message for name in ("salary_band_secret", "income", "tenure", "region"))
 
 
 def test_target_with_one_class(tmp_path):
