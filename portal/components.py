@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import streamlit as st
 
 from backend.domain import ModelStanding, VersionStanding
+from backend.monitoring.health import HEALTH_LABELS
 from backend.registry.states import State
-from portal import data
-from portal.navigation import MODEL_PAGE, REPORTS_PAGE, SIGNOFF_PAGE
+from portal import data, monitoring_data
+from portal.navigation import MODEL_PAGE, MONITORING_PAGE, REPORTS_PAGE, SIGNOFF_PAGE
 from portal.wording import (
     escape_markdown,
     format_when,
@@ -118,6 +119,21 @@ def _version_line(title: str, version: VersionStanding, name: str) -> None:
                      icon=":material/balance:")
 
 
+_HEALTH_COLOURS = {"healthy": "green", "at_risk": "orange", "degraded": "red", "not_monitored": "gray"}
+
+
+def _health_line(name: str) -> None:
+    """The production model's health from its latest monitoring, in one sentence."""
+    health = monitoring_data.health(name)
+    label = HEALTH_LABELS.get(health.status, health.status)
+    st.markdown(f"**Health:** :{_HEALTH_COLOURS.get(health.status, 'gray')}-badge[{label}]"
+                + (" · retraining recommended" if health.retraining_recommended else ""))
+    st.caption(escape_markdown(health.sentence.replace("`", "")))
+    if health.status != "not_monitored":
+        st.page_link(MONITORING_PAGE, label="Monitoring of this model", query_params={"model": name},
+                     icon=":material/monitor_heart:")
+
+
 def model_card(model: ModelStanding) -> None:
     """One model of the portfolio: what it is for, what is in production, approved and on its way."""
     summary = model.summary
@@ -133,6 +149,7 @@ def model_card(model: ModelStanding) -> None:
         with status:
             if model.production is not None:
                 _version_line("In production", model.production, summary.name)
+                _health_line(summary.name)
             else:
                 st.markdown("**In production:** none yet")
                 st.caption("No version of this model serves live traffic yet.")

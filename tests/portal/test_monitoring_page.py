@@ -9,7 +9,7 @@ import pytest
 from backend.monitoring import run_monitoring
 from backend.registry.prediction_log import PredictionLog
 from tests.backend.monitoring.conftest import IMPORTANCE, SCHEMA, day, population
-from tests.factories import add_user, log_predictions, monitored_version
+from tests.factories import add_user, log_predictions, monitored_version, put_in_production
 from tests.portal.helpers import open_page, tables, visible_text
 
 PAGE = "../pages/monitoring.py"
@@ -66,3 +66,17 @@ def test_a_model_that_is_not_monitored_says_so(registry_env):
     text = visible_text(at)
     assert "Not monitored" in text and "greenlight monitor run" in text
     assert not at.dataframe
+
+
+def test_the_portfolio_shows_each_production_models_health_from_its_latest_monitoring(monitored):
+    from backend.monitoring import model_health
+    from backend.monitoring.health import HEALTH_LABELS
+
+    put_in_production(monitored, "watched", 1)
+    health = model_health(monitored, "watched")
+    assert health.status in ("at_risk", "degraded")  # the fixture's shifted days leave marks
+    at = open_page("../pages/overview.py", user="user-viewer")
+    text = visible_text(at)
+    assert any(m.value.startswith("**Health:**") and f"-badge[{HEALTH_LABELS[health.status]}]" in m.value
+               for m in at.markdown)
+    assert health.sentence.replace("`", "")[:40] in text
