@@ -52,7 +52,7 @@ def test_full_run_records_every_stage_and_the_lineage(app, tmp_path):
 
     kinds = {a.kind: a for a in app.registry.list_artifacts("credit-risk", 1)}
     assert set(kinds) == {"model", "sample", "test_scores", "fairness_report", "explainability_report",
-                          "model_card_md", "model_card_html"}
+                          "model_card_md", "model_card_html", "reference_data"}  # the monitoring reference
     for ref in kinds.values():
         app.artifacts.verify(ref)
 
