@@ -236,7 +236,9 @@ def _stage_findings(stage) -> list[str]:
 
 @cli.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing (exit 0) when the database is not empty.")
-def demo(if_empty: bool) -> None:
+@click.option("--no-traffic", is_flag=True,
+              help="Stop after sign-off: no deployment, simulated traffic, canary or monitoring.")
+def demo(if_empty: bool, no_traffic: bool) -> None:
     """Build the demo: accounts for every role, and models from the real data in examples/.
 
     The demo writes only into a database with no models and no accounts; its accounts' passwords
@@ -273,6 +275,14 @@ def demo(if_empty: bool) -> None:
     for r in results:
         click.echo(f"  {r.model} v{r.version}: "
                    + ("passed every automated stage" if r.passed else f"stopped at {r.failed_stage}"))
+    if not no_traffic:
+        from backend.demo import examples_dir
+        from backend.demo.deployment import seed_deployment
+
+        deployed = seed_deployment(app, examples=examples_dir(), progress=progress)
+        click.echo(f"  credit-risk v{deployed.production} in production, v{deployed.canary} as a canary "
+                   f"(judge: {deployed.verdict.verdict}); {deployed.history.requests + deployed.canary_traffic.requests:,} "
+                   "simulated requests logged")
     click.echo(f"Demo ready in {time.perf_counter() - started:.0f} s.")
     _print_accounts(DEMO_ACCOUNTS)
 
