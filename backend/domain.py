@@ -7,6 +7,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 __all__ = [
+    "StageTiming",
+    "PathExample",
+    "PathHistory",
     "Model",
     "ModelSummary",
     "Version",
@@ -565,3 +568,35 @@ class ModelHealth:
     @property
     def retraining_recommended(self) -> bool:
         return self.retraining is not None
+
+
+@dataclass(frozen=True)
+class StageTiming:
+    """How long one step of the path to production takes here: the median of its finished runs."""
+
+    stage: str
+    runs: int
+    median_seconds: float | None
+
+
+@dataclass(frozen=True)
+class PathExample:
+    """One real event on the path to production, for the page that explains it: a version a gate
+    stopped, a fairness fail a reviewer acknowledged, a canary rolled back. ``text`` is what a
+    person or the pipeline wrote (user text: escape it before showing it as Markdown)."""
+
+    kind: str  # stopped | acknowledged | rolled_back
+    model: str
+    version: int
+    when: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class PathHistory:
+    """What the registry shows of the path to production: step timings and real examples."""
+
+    timings: dict[str, StageTiming]
+    stopped: tuple[PathExample, ...]
+    acknowledged: tuple[PathExample, ...]
+    rolled_back: tuple[PathExample, ...]
