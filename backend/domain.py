@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 __all__ = [
+    "LeadersOverview",
     "StageTiming",
     "PathExample",
     "PathHistory",
@@ -600,3 +601,21 @@ class PathHistory:
     stopped: tuple[PathExample, ...]
     acknowledged: tuple[PathExample, ...]
     rolled_back: tuple[PathExample, ...]
+
+
+@dataclass(frozen=True)
+class LeadersOverview:
+    """The portfolio's figures for business leaders, each read from the registry at ``as_of``."""
+
+    as_of: datetime
+    in_production: int
+    #: health status (healthy, at_risk, degraded, not_monitored) → how many production models have it
+    health: dict[str, int]
+    waiting_for_signoff: int
+    #: the longest wait for sign-off: (model, version, seconds), or None when nothing waits
+    longest_wait: tuple[str, int, float] | None
+    quarter: str
+    deployments_this_quarter: int
+    #: median time from registration to production, over the versions that reached it
+    median_lead_time_seconds: float | None
+    lead_times_measured: int

@@ -33,6 +33,7 @@ from backend.reports._groups import (
 )
 from backend.reports._intervals import exact_interval
 from backend.reports._labels import Labels
+from backend.reports._leaders import leaders_overview
 from backend.reports._path_history import path_history
 from backend.reports._portfolio import portfolio
 from backend.reports._proxies import PROXY_THRESHOLD, cramers_v, sensitive_inputs
@@ -90,6 +91,7 @@ __all__ = [
     "describe_input",
     "portfolio",
     "path_history",
+    "leaders_overview",
     "refresh_model_card",
 ]
 
