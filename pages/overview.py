@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from portal import auth, components, data
+from portal import auth, components, data, leaders_view
 from portal.errors import errors_shown
 
 user = auth.require_user()
@@ -19,6 +19,9 @@ with errors_shown():
         components.empty_registry()
         st.stop()
 
+    st.subheader("At a glance")
+    leaders_view.render(leaders_view.leaders_overview())
+    st.subheader("Every model")
     components.portfolio_summary(models)
     st.divider()
 

@@ -23,6 +23,8 @@ ADMIN_PAGE = "../pages/admin.py"
 REPORTS_PAGE = "../pages/reports.py"
 DEPLOYMENTS_PAGE = "../pages/deployments.py"
 MONITORING_PAGE = "../pages/monitoring.py"
+PRODUCTION_PATH_PAGE = "../pages/production_path.py"
+GLOSSARY_PAGE = "../pages/glossary.py"
 
 
 
@@ -42,6 +44,8 @@ _PAGES: list[tuple[str, str, str, Callable[[User], bool] | None]] = [
     (DEPLOYMENTS_PAGE, "Deployments", ":material/rocket_launch:", None),
     (AUDIT_PAGE, "Audit log", ":material/history:", None),
     (ADMIN_PAGE, "Administration", ":material/admin_panel_settings:", _is_admin),
+    (PRODUCTION_PATH_PAGE, "What production means", ":material/route:", None),
+    (GLOSSARY_PAGE, "Glossary", ":material/menu_book:", None),
 ]
 
 

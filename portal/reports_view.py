@@ -34,6 +34,8 @@ from portal.report_tables import (
 )
 from portal.wording import (
     GLOSSARY,
+    GLOSSARY_PATH,
+    REPORT_TERMS,
     escape_markdown,
     failure_sentence,
     glossary_line,
@@ -360,5 +362,6 @@ def _model_card_section(name: str, number: int, reports: VersionReports) -> None
 
 def _glossary() -> None:
     st.subheader("Glossary", anchor="glossary")
-    st.caption("Every technical term these reports use, in one line each.")
-    st.markdown("\n".join(f"- **{_md(term)}**: {_md(meaning)}" for term, meaning in GLOSSARY.items()))
+    st.caption("Every technical term these reports use, in one line each. The "
+               f"[glossary page]({GLOSSARY_PATH}) explains every term of the portal.")
+    st.markdown("\n".join(f"- **{_md(term)}**: {_md(GLOSSARY[term])}" for term in REPORT_TERMS))

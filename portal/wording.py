@@ -7,6 +7,7 @@ to test.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,6 +39,10 @@ __all__ = [
     "standing_result",
     "GLOSSARY",
     "glossary_line",
+    "glossary_anchor",
+    "glossary_link",
+    "GLOSSARY_PATH",
+    "REPORT_TERMS",
 ]
 
 STATE_LABELS = {
@@ -249,7 +254,7 @@ def metric_value(name: str, value: float | None) -> str:
     return format_value(name, value)
 
 
-#: Every technical term a page shows, with a one-line plain meaning (the Reports page lists them).
+#: Every technical term a page shows, with a one-line plain meaning (the glossary page lists them all).
 GLOSSARY = {
     "ROC AUC": "How well the model ranks a real case above a non-case: 0.5 is a coin toss, 1.0 is perfect.",
     "p95": "The 95th percentile: 95 in 100 requests are at least this fast.",
@@ -276,11 +281,78 @@ GLOSSARY = {
     "Decision threshold": "The score from which the model flags a case.",
     "SHA-256": "A fingerprint of a file: change a single character and it changes.",
 }
+#: The terms of the fairness and explainability reports (the Reports page lists them).
+REPORT_TERMS = tuple(GLOSSARY)
+
+GLOSSARY |= {
+    # The path to production and what happens after it.
+    "Model version": "One trained model, with its data, settings and evidence; a model gets a new version each "
+                     "time its pipeline runs.",
+    "Pipeline": "The automated steps every model version goes through before people review it: build, smoke "
+                "checks, reports and test-environment validation.",
+    "Gate": "A rule a version must pass to go on (say, accuracy above a minimum); a failed gate stops the "
+            "version with a reason a person can read.",
+    "Smoke checks": "Loading the stored model in a fresh process, as production would, and checking that its "
+                    "predictions make sense.",
+    "Test environment": "A copy of the serving path, away from real customers, where a version is measured on data "
+                        "it never saw before anyone relies on it.",
+    "Policy": "The rules a model must meet (gates, fairness limits, reviewers, canary settings), from the "
+              "organisation's defaults and the model's own spec file.",
+    "Policy floor": "The organisation's minimum rules: a model's spec may tighten them, never loosen them without "
+                    "an administrator's written exception.",
+    "Risk tier": "How much harm a wrong decision by the model could do (low, medium, high); it decides who must "
+                 "sign off.",
+    "Sign-off": "A named reviewer's decision on a version (approve, approve with conditions, reject), bound to the "
+                "exact evidence they saw.",
+    "Four-eyes rule": "The person who made a version can never sign it off themselves.",
+    "Acknowledgement": "The written reason a reviewer gives for approving a version despite a failed fairness "
+                       "check.",
+    "Condition": "An open item attached to an approval; the version cannot serve all traffic until it is closed.",
+    "Champion": "The version in production now, serving real decisions.",
+    "Challenger": "A newer version that has to prove itself against the champion before it replaces it.",
+    "Canary": "A trial in production: a small share of live traffic goes to the new version while the rest stays "
+              "on the champion, and a judge compares the two.",
+    "Production": "The version the organisation's systems really use for their decisions.",
+    "Rollback": "Sending all traffic back to the champion at once, when a canary or a new version misbehaves.",
+    "Override": "Going ahead without the usual evidence (say, without a canary verdict), allowed only with an "
+                "administrator's written, audited reason.",
+    "Prediction log": "The record of every prediction made in production, kept by model and day, that monitoring "
+                      "reads.",
+    "Monitoring": "Watching a model in production, period by period: is it still accurate, are its inputs drifting, "
+                  "is it still fair?",
+    "Drift": "When the data a model sees in production no longer looks like the data it learned from.",
+    "PSI": "Population stability index: how far the spread of an input has moved from the signed-off reference; "
+           "below 0.1 is stable, above 0.25 is a large shift.",
+    "Audit log": "The tamper-evident record of everything that happened, who did it and when.",
+    "Lead time": "How long a version takes from registration to serving all production traffic.",
+}
 
 
 def glossary_line(*terms: str) -> str:
     """``"**ROC AUC**: how well … · **p95**: …"`` for a caption beside the numbers that use them."""
     return " · ".join(f"**{t}**: {GLOSSARY[t][0].lower()}{GLOSSARY[t][1:]}" for t in terms if t in GLOSSARY)
+
+
+def glossary_anchor(term: str) -> str:
+    """The anchor of ``term`` on the glossary page: ``"Policy floor"`` → ``"policy-floor"``."""
+    ascii_term = unicodedata.normalize("NFKD", term).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_term).strip("-") or "term"
+
+
+#: The glossary page's address relative to any other page of the portal (its ``st.Page`` url path).
+GLOSSARY_PATH = "glossary"
+
+
+def glossary_link(term: str, text: str | None = None) -> str:
+    """A Markdown link from any page to ``term`` on the glossary page (``text``: the words shown).
+
+    An unknown term shows as plain words, never as a broken link; ``tests/portal/test_glossary.py``
+    fails for every term a page links to that the glossary does not define.
+    """
+    shown = escape_markdown(text or term)
+    if term not in GLOSSARY:
+        return shown
+    return f"[{shown}]({GLOSSARY_PATH}#{glossary_anchor(term)})"
 
 
 def escape_markdown(text: str) -> str:

@@ -33,6 +33,8 @@ from backend.reports._groups import (
 )
 from backend.reports._intervals import exact_interval
 from backend.reports._labels import Labels
+from backend.reports._leaders import leaders_overview
+from backend.reports._path_history import path_history
 from backend.reports._portfolio import portfolio
 from backend.reports._proxies import PROXY_THRESHOLD, cramers_v, sensitive_inputs
 from backend.reports._regression_metrics import REGRESSION_METRICS, regression_group_stats
@@ -88,6 +90,8 @@ __all__ = [
     "PROXY_THRESHOLD",
     "describe_input",
     "portfolio",
+    "path_history",
+    "leaders_overview",
     "refresh_model_card",
 ]
 
