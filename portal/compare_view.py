@@ -18,6 +18,7 @@ from backend.reports.compare import (
     VersionComparison,
     compare_versions,
     default_pair,
+    with_live,
 )
 from portal.data import CACHE_SECONDS, SettingsKey, app_for, settings_key
 from portal.deployments.view import live_section, verdict_section
@@ -36,9 +37,19 @@ def _default_pair(key: SettingsKey, name: str) -> tuple[int, int]:
     return default_pair(app_for(key), name)
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner="Comparing the two versions on their stored test scores…")
+#: What the pipeline stored does not change, so the paired bootstrap on it is kept for longer;
+#: the versions' states and the live canary figures are read afresh every few seconds.
+STORED_CACHE_SECONDS = 600
+
+
+@st.cache_data(ttl=STORED_CACHE_SECONDS, show_spinner="Comparing the two versions on their stored test scores…")
+def _stored(key: SettingsKey, name: str, champion: int, challenger: int) -> VersionComparison:
+    return compare_versions(app_for(key), name, champion, challenger, live=False)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def _comparison(key: SettingsKey, name: str, champion: int, challenger: int) -> VersionComparison:
-    return compare_versions(app_for(key), name, champion, challenger)
+    return with_live(app_for(key), _stored(key, name, champion, challenger))
 
 
 def comparison(name: str, champion: int, challenger: int) -> VersionComparison:

@@ -9,7 +9,7 @@ versions scored the same test rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,13 +18,14 @@ from backend.domain import DeploymentStatus
 from backend.errors import InvalidData, NotFound
 from backend.metrics import METRICS, PRIMARY_METRIC
 from backend.pipeline.evaluation import compare, compute_metrics, paired_bootstrap
+from backend.registry.states import State
 from backend.reports._store import VersionReports, load_reports, load_test_scores
 
 if TYPE_CHECKING:
     from backend.app import App
 
 __all__ = ["VersionComparison", "MetricDifference", "FairnessPair", "DriverChange", "ComputePair",
-           "Recommendation", "compare_versions", "default_pair", "RECOMMENDATION_RULE", "SLOWER_RATIO"]
+           "Recommendation", "compare_versions", "with_live", "default_pair", "RECOMMENDATION_RULE", "SLOWER_RATIO"]
 
 BOOTSTRAP_RESAMPLES = 1000  # as in test validation, so the same pair gives the same interval
 #: A challenger this many times slower (latency p95) than the champion is not recommended.
@@ -32,7 +33,8 @@ SLOWER_RATIO = 2.0
 TOP_DRIVERS = 5
 COMPUTE_FIGURES = ("latency_p50_ms", "latency_p95_ms", "throughput_rows_per_s", "model_size_mb", "peak_memory_mb")
 RECOMMENDATION_RULE = (
-    "Greenlight recommends promoting the challenger only when it was tested on the same rows as the champion, is "
+    "Greenlight recommends promoting the challenger only when it was not stopped, rejected or rolled back, was "
+    "tested on the same rows as the champion, is "
     "not worse on the primary metric (a 95% interval of the difference that lies entirely on the worse side counts "
     f"as worse), adds no failed fairness check, is less than {SLOWER_RATIO:g} times as slow (latency p95), and, "
     "with a canary running, its canary has not failed.")
@@ -250,13 +252,20 @@ def _live(app: App, model: str, a: int, b: int) -> DeploymentStatus | None:
     return status if status.canary is not None and status.canary.running else None
 
 
-def _recommend(a: int, b: int, same: bool, rows_note: str, primary: MetricDifference | None,
-               fairness: tuple[FairnessPair, ...], compute: tuple[ComputePair, ...],
-               live: DeploymentStatus | None) -> Recommendation:
+#: Why a challenger in one of these states cannot replace the champion, in plain words.
+_STOPPED = {State.FAILED: "stopped in the pipeline", State.REJECTED: "was rejected at sign-off",
+            State.ROLLED_BACK: "was rolled back from its canary"}
+
+
+def _recommend(c: VersionComparison, challenger_state: str, stop_reason: str | None) -> Recommendation:
+    a, b = c.champion, c.challenger
     against, good = [], []
-    if not same:
+    if challenger_state in _STOPPED:
+        against.append(f"Version {b} {_STOPPED[challenger_state]}" + (f": {stop_reason}" if stop_reason else "."))
+    primary = next((m for m in c.metrics if m.name == c.primary_metric), None)
+    if not c.same_rows:
         against.append("The two versions were not tested on the same rows, so there is no like-for-like measure of "
-                       "whether the challenger is better. " + rows_note)
+                       "whether the challenger is better. " + c.rows_note)
     elif primary is not None and primary.verdict == "worse":
         against.append(f"Version {b} is worse than version {a} on {primary.label}, the primary metric: the difference "
                        f"is {primary.difference:+.3f} and its whole 95% interval ({primary.low:+.3f} to "
@@ -267,25 +276,39 @@ def _recommend(a: int, b: int, same: bool, rows_note: str, primary: MetricDiffer
     elif primary is not None:
         good.append(f"On {primary.label} the two are level within chance (difference {primary.difference:+.3f}, 95% "
                     f"interval {primary.low:+.3f} to {primary.high:+.3f}).")
-    for pair in fairness:
+    for pair in c.fairness:
         if pair.new_fail:
             against.append(f"A new fairness fail: {pair.label} for {pair.feature} fails in version {b} but not in "
                            f"version {a}.")
-    latency = next((c for c in compute if c.name == "latency_p95_ms"), None)
+    latency = next((x for x in c.compute if x.name == "latency_p95_ms"), None)
     if latency is not None and latency.ratio is not None and latency.ratio >= SLOWER_RATIO:
         against.append(f"Much slower: version {b} takes {latency.challenger:,.1f} ms at the 95th percentile against "
                        f"{latency.champion:,.1f} ms ({latency.ratio:.1f} times as long).")
-    verdict = live.verdict if live is not None else None
+    verdict = c.live.verdict if c.live is not None else None
     if verdict is not None and verdict.version == b and verdict.verdict == "fail":
         against.append(f"Its canary failed on live traffic: {verdict.headline}")
     if against:
         return Recommendation(False, f"Do not promote version {b}", tuple(against))
-    if not any(p.challenger_verdict == "fail" for p in fairness):
+    if not any(p.challenger_verdict == "fail" for p in c.fairness):
         good.append("It adds no fairness fail.")
     return Recommendation(True, f"Promote version {b}", tuple(good))
 
 
-def compare_versions(app: App, model: str, champion: int, challenger: int) -> VersionComparison:
+def with_live(app: App, comparison: VersionComparison) -> VersionComparison:
+    """``comparison`` with the running canary's live figures and verdict (when the canary is one of
+    the two versions), and its recommendation made again with them.
+
+    Kept apart from :func:`compare_versions` so that a caller may keep the stored part for long and
+    read the live part afresh.
+    """
+    live = _live(app, comparison.model, comparison.champion, comparison.challenger)
+    challenger = app.registry.get_version(comparison.model, comparison.challenger)
+    updated = replace(comparison, live=live)
+    return replace(updated, recommendation=_recommend(updated, challenger.state, challenger.failure_reason))
+
+
+def compare_versions(app: App, model: str, champion: int, challenger: int, *,
+                     live: bool = True) -> VersionComparison:
     """Version ``challenger`` against version ``champion`` of ``model``, from what was stored.
 
     Parameters
@@ -294,6 +317,8 @@ def compare_versions(app: App, model: str, champion: int, challenger: int) -> Ve
     model : str
     champion, challenger : int
         The version kept (say, production) and the candidate to promote.
+    live : bool
+        Also read the running canary's live figures (see :func:`with_live`).
 
     Returns
     -------
@@ -322,19 +347,19 @@ def compare_versions(app: App, model: str, champion: int, challenger: int) -> Ve
     ra, rb = _reports(app, model, champion), _reports(app, model, challenger)
     fairness = _fairness(ra.fairness, rb.fairness)
     compute = _compute(ev_a, ev_b)
-    live = _live(app, model, champion, challenger)
-    primary_name = PRIMARY_METRIC[task]
-    primary = next((m for m in metrics if m.name == primary_name), None)
     missing = tuple(f"Version {n} has no {what}." for n, r, ev in ((champion, ra, ev_a), (challenger, rb, ev_b))
                     for what, present in (("fairness report", r.fairness is not None),
                                           ("explainability report", r.explainability is not None),
                                           ("test-validation figures", bool(ev)))
                     if not present)
     production = app.registry.serving_state(model).production
-    return VersionComparison(
+    stored = VersionComparison(
         model=model, task=task, champion=champion, challenger=challenger,
         champion_role="production" if production == champion else "",
-        same_rows=same, rows=len(sa) if same else None, rows_note=rows_note, primary_metric=primary_name,
+        same_rows=same, rows=len(sa) if same else None, rows_note=rows_note, primary_metric=PRIMARY_METRIC[task],
         metrics=metrics, fairness=fairness, drivers=_drivers(ra.explainability, rb.explainability), compute=compute,
-        recommendation=_recommend(champion, challenger, same, rows_note, primary, fairness, compute, live),
-        live=live, missing=missing)
+        recommendation=Recommendation(False, "", ()), missing=missing)
+    if live:
+        return with_live(app, stored)
+    version = app.registry.get_version(model, challenger)
+    return replace(stored, recommendation=_recommend(stored, version.state, version.failure_reason))
