@@ -18,6 +18,7 @@ from backend.domain import DeploymentStatus
 from backend.errors import InvalidData, NotFound
 from backend.metrics import METRICS, PRIMARY_METRIC
 from backend.pipeline.evaluation import compare, compute_metrics, paired_bootstrap
+from backend.registry.stages import STAGE_ORDER
 from backend.registry.states import State
 from backend.reports._store import VersionReports, load_reports, load_test_scores
 
@@ -261,6 +262,9 @@ def _recommend(c: VersionComparison, challenger_state: str, stop_reason: str | N
     a, b = c.champion, c.challenger
     against, good = [], []
     if challenger_state in _STOPPED:
+        stage, sep, rest = (stop_reason or "").partition(": ")
+        if sep and stage in STAGE_ORDER:  # "test_validation: Failed ..." names the stage for engineers
+            stop_reason = f"at the {stage.replace('_', ' ')} stage, {rest[:1].lower()}{rest[1:]}"
         against.append(f"Version {b} {_STOPPED[challenger_state]}" + (f": {stop_reason}" if stop_reason else "."))
     primary = next((m for m in c.metrics if m.name == c.primary_metric), None)
     if not c.same_rows:

@@ -132,8 +132,9 @@ def test_a_challenger_that_stopped_in_the_pipeline_is_not_promoted_and_says_why(
     champion = scored_version(app, y=y, scores=noisy(risk, 0.05, 1))
     challenger = scored_version(app, y=y, scores=noisy(risk, 0.05, 2))
     app.registry.transition("loan-model", challenger, "failed", actor="pipeline",
-                            reason="Failed the policy gate: ROC AUC below 0.9.")
+                            reason="test_validation: Failed the policy gate: ROC AUC below 0.9.")
     result = compare_versions(app, "loan-model", champion, challenger, live=False)
     assert not result.recommendation.promote and result.live is None
-    assert (f"Version {challenger} stopped in the pipeline: Failed the policy gate: ROC AUC below 0.9."
+    assert (f"Version {challenger} stopped in the pipeline: at the test validation stage, failed the policy gate: "
+            "ROC AUC below 0.9."
             == result.recommendation.reasons[0])
