@@ -70,3 +70,18 @@ def test_one_version_has_nothing_to_compare(registry_env):
     at = open_page(PAGE, user="vic", model="loan-model")
     assert "nothing to compare it with yet" in visible_text(at)
     assert not at.dataframe
+
+
+def test_a_running_canary_adds_the_live_figures(registry_env):
+    from tests.factories import canary_in_flight, log_traffic, synthetic_traffic
+
+    app = registry_env
+    first, second = canary_in_flight(app)
+    since = app.deployments.status("loan-model", live=False).canary.started_at
+    log_traffic(app, "loan-model", slot="production", version=first, rows=synthetic_traffic(40, seed=1), start=since)
+    log_traffic(app, "loan-model", slot="canary", version=second, rows=synthetic_traffic(25, seed=2), start=since)
+    at = open_page(PAGE, user="vic", model="loan-model")
+    text = visible_text(at)
+    assert "A canary is running for this model" in text and "no stored test-set scores" in text
+    live = next(t for t in table_with(at, "Measure", every=True) if "Predictions served" in set(t["Measure"]))
+    assert live.set_index("Measure").loc["Predictions served"].tolist()[:2] == ["25", "40"]
