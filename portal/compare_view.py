@@ -22,6 +22,7 @@ from backend.reports.compare import (
 )
 from portal.data import CACHE_SECONDS, SettingsKey, app_for, settings_key
 from portal.deployments.view import live_section, verdict_section
+from portal.navigation import DEPLOYMENTS_PAGE
 from portal.query import url_selectbox
 from portal.wording import escape_markdown, glossary_line, state_label
 
@@ -195,5 +196,7 @@ def render(result: VersionComparison) -> None:
                    "Deployments page reads them.")
         verdict_section(result.live)
         live_section(result.live)
+        st.page_link(DEPLOYMENTS_PAGE, label="Run the judge, promote or roll back on the Deployments page",
+                     icon=":material/rocket_launch:", query_params={"model": result.model})
     for line in result.missing:
         st.caption(f":material/info: {line}")

@@ -85,3 +85,4 @@ def test_a_running_canary_adds_the_live_figures(registry_env):
     assert "A canary is running for this model" in text and "no stored test-set scores" in text
     live = next(t for t in table_with(at, "Measure", every=True) if "Predictions served" in set(t["Measure"]))
     assert live.set_index("Measure").loc["Predictions served"].tolist()[:2] == ["25", "40"]
+    assert any("Deployments page" in link.proto.label for link in at.get("page_link"))
