@@ -25,6 +25,7 @@ DEPLOYMENTS_PAGE = "../pages/deployments.py"
 MONITORING_PAGE = "../pages/monitoring.py"
 PRODUCTION_PATH_PAGE = "../pages/production_path.py"
 GLOSSARY_PAGE = "../pages/glossary.py"
+COMPARE_PAGE = "../pages/compare.py"
 
 
 
@@ -38,6 +39,7 @@ _PAGES: list[tuple[str, str, str, Callable[[User], bool] | None]] = [
     (MODEL_PAGE, "Model details", ":material/timeline:", None),
     (REPORTS_PAGE, "Reports", ":material/balance:", None),
     (MONITORING_PAGE, "Monitoring", ":material/monitor_heart:", None),
+    (COMPARE_PAGE, "Compare versions", ":material/compare_arrows:", None),
     # Any reviewer role counts, including ones only a policy names (say model_risk).
     (INBOX_PAGE, "Waiting for me", ":material/inbox:", is_reviewer),
     (SIGNOFF_PAGE, "Sign-off packet", ":material/approval:", None),

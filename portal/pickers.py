@@ -21,9 +21,11 @@ from portal.wording import state_label
 __all__ = ["model_picker", "version_picker"]
 
 
-def model_picker(by_name: dict[str, ModelSummary], *, default: str | None = None) -> str | None:
-    """The model the URL names, or the one chosen; None until one is."""
-    name, unknown = url_selectbox("Model", list(by_name), param="model", clears=("version",),
+def model_picker(by_name: dict[str, ModelSummary], *, default: str | None = None,
+                 clears: tuple[str, ...] = ("version",)) -> str | None:
+    """The model the URL names, or the one chosen; None until one is. Choosing another model drops
+    the URL parameters in ``clears`` (the versions chosen for the previous one)."""
+    name, unknown = url_selectbox("Model", list(by_name), param="model", clears=clears,
                                   format_func=lambda n: f"{by_name[n].title} ({n})",
                                   placeholder="Choose a model", default=default)
     if unknown is not None:

@@ -501,3 +501,32 @@ def log_predictions(log, name: str, version: int, X: pd.DataFrame, scores: np.nd
         log.write_feedback(name, [{"request_id": ids[i], "ts": arrived, "simulated": True, "outcome": text(outcomes[i])}
                                   for i in range(len(X))])
     return ids
+
+
+# -- champion and challenger ------------------------------------------------------------------------
+
+
+def scored_version(app, name: str = "loan-model", *, y: np.ndarray, scores: np.ndarray, test_sha: str = "test-a",
+                   fairness: dict | None = None, drivers: dict[str, float] | None = None,
+                   compute: dict[str, float] | None = None) -> int:
+    """A validated version with what the Compare page reads, stored without training: its test-set
+    scores (``y``, ``scores``), the test file's SHA-256 (``test_sha``) in its build evidence, a
+    fairness report, an explainability report whose global shares are ``drivers``, and
+    test-validation evidence with the ``compute`` figures."""
+    import io
+    import json
+
+    number = validated_version(app, name, fairness=fairness or {"verdict": "pass", "features": []})
+    frame = pd.DataFrame({"y_true": np.asarray(y, np.float64), "score": np.asarray(scores, np.float64)})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    explain = {"global": [{"feature": f, "share": s} for f, s in (drivers or {}).items()]}
+    for kind, content in (("test_scores", buffer.getvalue()), ("explainability_report", json.dumps(explain).encode())):
+        blob = app.artifacts.put_bytes(content)
+        app.registry.add_artifact(name, number, kind=kind, uri=blob.uri, sha256=blob.sha256,
+                                  size_bytes=blob.size_bytes, actor="dana")
+    for stage, evidence in (("build", {"data": {"test": {"sha256": test_sha, "rows": len(frame)}}}),
+                            ("test_validation", {"compute": compute or {}})):
+        run = app.registry.start_stage(name, number, stage)
+        app.registry.finish_stage(run, status="passed", messages=[], evidence=evidence)
+    return number
