@@ -34,8 +34,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/greenlight db upgrade
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/greenlight demo --if-empty
 	$(BIN)/greenlight serve --host 127.0.0.1 --port $(GATEWAY_PORT) &  # it prints its address; Ctrl-C stops it too
+	# The demo builds in the background: every page works meanwhile and shows how far it has come.
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/greenlight demo --if-empty > $${GREENLIGHT_HOME:-.greenlight}/demo-build.log 2>&1 &
+	@echo "  Demo: building in the background if the database is empty (log: $${GREENLIGHT_HOME:-.greenlight}/demo-build.log)"
+	@echo "  Demo accounts (user / password): ada, dana, bea, rick, cora, vic — each with the password <user>-demo-password"
 	@echo ""
 	@echo "  Greenlight portal: http://$(HOST):$(PORT)"
 	@echo ""
