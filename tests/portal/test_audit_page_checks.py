@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.portal.helpers import AUDIT, button, open_page
+from tests.portal.helpers import AUDIT, button, open_page, shown
 from tests.tampering import cut_tail, last_seq, sql
 
 
@@ -34,7 +34,7 @@ def test_a_state_changed_in_the_table_is_named_on_the_page(demo_copy):
     error = at.error[0].value
     assert error.startswith("The registry no longer agrees with the log: ")
     assert (f"{forged.model} version {forged.number}: the table says 'approved' but the log says "
-            f"'{forged.state}'") in error.replace("\\_", "_")
+            f"'{forged.state}'") in shown(error)
 
 
 def test_a_cut_log_is_named_on_the_page(demo_copy):
@@ -50,4 +50,6 @@ def test_text_quoted_in_a_problem_is_shown_as_text(demo_copy):
                    "'risk', 'approve', '', '{}', 'x', updated_at FROM versions WHERE id = (SELECT MIN(id) FROM versions)")
     at = _check(open_page(AUDIT, user="vic"))
     error = at.error[0].value
-    assert r"a sign-off by \[phish\](https://evil.example/login) \*\*bold\*\* as risk" in error
+    # Escaped: it reads as the words typed, and no link or bold is made of it.
+    assert "a sign-off by [phish](https://evil.example/login) **bold** as risk" in shown(error)
+    assert "[phish](" not in error and "**bold**" not in error
