@@ -47,7 +47,8 @@ def _wait_sentence(figures: LeadersOverview) -> str:
     if figures.longest_wait is None:
         return "No version waits for reviewers now."
     model, version, seconds = figures.longest_wait
-    return (f"Versions that passed every automatic check and wait for {glossary_link('Sign-off', 'sign-off')}. "
+    return (f"Versions that finished the automated stages and wait for {glossary_link('Sign-off', 'sign-off')} "
+            "(a fairness check they failed is for the reviewers to weigh). "
             f"The longest wait: {escape_markdown(model)} version {version}, {format_span(seconds)}.")
 
 
