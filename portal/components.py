@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pandas as pd
 import streamlit as st
 
 from backend.domain import ModelStanding, VersionStanding
@@ -29,6 +30,7 @@ __all__ = [
     "state_badge",
     "filter_models",
     "demo_banner",
+    "text_table",
 ]
 
 #: The questions a business reader asks of the portfolio, each a filter on the overview.
@@ -186,3 +188,16 @@ def demo_banner() -> None:
     else:
         st.caption(":material/science: **Demo database** — its accounts and passwords are published; keep real "
                    "models and data out of it.")
+
+
+def text_table(frame: pd.DataFrame) -> None:
+    """A table of sentences: every cell wraps and shows in full (a data grid would cut them off).
+
+    ``st.table`` renders each cell and heading as Markdown, so every text in it is escaped first:
+    a file name or an owner that reads like a link stays text.
+    """
+    def _cell(value):
+        return escape_markdown(value) if isinstance(value, str) else value
+
+    shown = frame.rename(columns=lambda c: escape_markdown(str(c)))
+    st.table(shown.map(_cell), hide_index=True)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from backend.domain import ArtifactRef, ModelSummary, StageRun, Version, VersionPage
 from portal import charts, tables
-from portal.components import state_badge
+from portal.components import state_badge, text_table
 from portal.navigation import REPORTS_PAGE, SIGNOFF_PAGE
 from portal.wording import (
     escape_markdown,
@@ -31,10 +31,6 @@ def _table(frame) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
 
 
-def _text_table(frame) -> None:
-    """A table of sentences: every cell wraps and shows in full (a data grid would cut them off)."""
-    st.table(frame, hide_index=True)
-
 
 def model_header(model: ModelSummary) -> None:
     st.title(escape_markdown(model.title or model.name))
@@ -55,7 +51,7 @@ def history_section(page: VersionPage) -> None:
     st.caption(f"Every version the pipeline registered, with where it stands now. {note} "
                "Hover over a dot for details.")
     st.altair_chart(charts.timeline_chart(page.versions), width="stretch")
-    _text_table(tables.version_history(page.versions))
+    text_table(tables.version_history(page.versions))
 
 
 def metrics_section(versions: list[Version], task: str | None) -> None:
@@ -103,7 +99,7 @@ def _stages(version: Version, runs: list[StageRun]) -> None:
         return
     st.caption("Each stage the pipeline ran on this version, in order, with how long it took. "
                "Open a stage to see its evidence.")
-    _text_table(tables.stage_summary(runs))
+    text_table(tables.stage_summary(runs))
     for run in runs:
         label, icon = run_status(run)
         title = f"{stage_label(run.stage)} — {label} ({stage_took(run.status, run.duration_s)})"
@@ -177,7 +173,7 @@ def _validation_evidence(evidence: dict[str, Any], version: Version) -> None:
     gates = tables.gates_of(version)
     if evidence.get("gates"):
         st.markdown("**Policy gates** — the limits the model's policy sets, and whether this version met them:")
-        _text_table(tables.gate_verdicts(evidence["gates"]))
+        text_table(tables.gate_verdicts(evidence["gates"]))
     comparisons = evidence.get("comparisons")
     if comparisons is None and evidence.get("champion"):
         comparisons = [{**evidence["champion"], "roles": ["production"]}]
@@ -221,7 +217,7 @@ def _lineage(version: Version, refs: list[ArtifactRef], runs: list[StageRun]) ->
     st.caption("Where this version came from: enough to rebuild it and to prove that what runs is what was "
                "checked.")
     build = next((r for r in runs if r.stage == "build"), None)
-    _text_table(tables.lineage(version, (build.evidence or {}).get("factory") if build else None))
+    text_table(tables.lineage(version, (build.evidence or {}).get("factory") if build else None))
     st.markdown("**Stored files** — each with its SHA-256 fingerprint, checked every time the file is loaded:")
     if refs:
         _table(tables.artifacts(refs))

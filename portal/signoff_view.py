@@ -17,7 +17,7 @@ from backend.domain import ModelSummary, SignOffStatus, StageRun, Version
 from backend.registry.states import State
 from backend.reports import VERDICT_LABELS
 from portal import data, pickers, tables
-from portal.components import state_badge
+from portal.components import state_badge, text_table
 from portal.navigation import MODEL_PAGE
 from portal.signoff_data import ReportDigest, awaiting
 from portal.signoff_wording import (
@@ -46,10 +46,6 @@ __all__ = ["choose_version", "header", "what_changes", "checks_section", "compar
 def _table(frame: pd.DataFrame) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
 
-
-def _text_table(frame: pd.DataFrame) -> None:
-    """A table of sentences: every cell wraps and shows in full (a data grid would cut them off)."""
-    st.table(frame, hide_index=True)
 
 
 def choose_version(models: list[ModelSummary]) -> tuple[ModelSummary, int] | None:
@@ -86,7 +82,7 @@ def header(model: ModelSummary, version: Version, status: SignOffStatus, names: 
         ("Sign-off needed from", role_list(status.required_roles).capitalize(),
          "The roles the version's policy requires; each must approve."),
     ], columns=["Item", "Value", "What it means"])
-    _text_table(facts)
+    text_table(facts)
     _standing(status, version, names)
     if can_sign_as:
         st.markdown(f":material/edit_note: **You can sign this version as {role_list(can_sign_as)}.** Read the packet, "
@@ -156,7 +152,7 @@ def checks_section(runs: list[StageRun]) -> None:
     st.markdown(f"**{verdict}** The policy sets a limit on each measure; the version was measured on "
                 + (f"{rows:,} test rows it never saw in training" if rows else "held-out test data")
                 + " and through the serving path.")
-    _text_table(tables.gate_verdicts(gates))
+    text_table(tables.gate_verdicts(gates))
 
 
 def comparison_section(runs: list[StageRun], production: int | None) -> None:
@@ -230,7 +226,7 @@ def reports_section(digests: tuple[ReportDigest, ...] | None) -> None:
 def signoffs_section(status: SignOffStatus, names: dict[str, str]) -> None:
     st.subheader("Sign-offs")
     st.caption(f"Review round {status.round}. Each required role must approve; one rejection ends the version.")
-    _text_table(pd.DataFrame(
+    text_table(pd.DataFrame(
         [{"Role": role_label(r.role), "Status": role_status_label(r.status),
           "By": person(r.by, names) if r.by else "", "When": format_when(r.at) if r.at else "",
           "What this role checks": role_explanation(r.role)} for r in status.roles],

@@ -361,7 +361,9 @@ def escape_markdown(text: str) -> str:
     The one helper for everything a person or a file supplied (titles, descriptions, owners,
     comments, conditions, reasons, account names, column and file names in messages) wherever
     Streamlit renders Markdown: ``st.markdown``, captions, titles and headers, alerts, labels.
-    Tables, select boxes and ``st.text`` show plain text already and take the text as it is.
+    Data grids (``st.dataframe``), select boxes and ``st.text`` show plain text already and take
+    the text as it is; ``st.table`` renders Markdown in its cells (``components.text_table``
+    escapes them).
 
     - Control characters and the bidirectional overrides that reorder what a reader sees are
       removed; tabs become spaces.

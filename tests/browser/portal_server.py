@@ -134,8 +134,10 @@ def sign_in(page, username: str = "bea") -> None:
 
 
 def settled(page) -> None:
-    """Wait until the script run that renders the page has finished."""
+    """Wait until the script run that renders the page has finished and the browser has drawn
+    what it sent: elements whose code loads on demand (tables, charts) stand as skeletons first."""
     page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
+    expect(page.locator("[data-testid=stSkeleton]")).to_have_count(0)
 
 
 def choose(page, combobox, option: str, attempts: int = 3) -> None:

@@ -117,9 +117,16 @@ def test_wrong_passwords_are_throttled_and_then_even_the_right_one_waits(browser
     assert not [c for c in page.context.cookies() if c["name"] == "greenlight_session"]
 
 
-@pytest.mark.parametrize("path", ["", "/model?model=hostile&version=2", "/reports?model=hostile&version=2",
-                                  "/signoff?model=hostile&version=1", "/inbox"])
-def test_user_text_never_becomes_a_link_or_bold_in_the_page(browser, portal_url, path):
+# Each page with the text of its last element: the check waits for it, so that it reads the whole
+# page (a finished script state can still be the sign-in page's run, or the page may be half drawn).
+@pytest.mark.parametrize(("path", "last"), [
+    ("", "Latest pipeline run"),
+    ("/model?model=hostile&version=2", "No files stored for this version yet"),
+    ("/reports?model=hostile&version=2", "has no fairness or explainability reports"),
+    ("/signoff?model=hostile&version=1", "Every stage's evidence and the lineage of this version"),
+    ("/inbox", "Every version waiting for reviewers"),
+])
+def test_user_text_never_becomes_a_link_or_bold_in_the_page(browser, portal_url, path, last):
     from tests.factories import HOSTILE_TEXT
 
     page = new_page(browser)
@@ -127,6 +134,7 @@ def test_user_text_never_becomes_a_link_or_bold_in_the_page(browser, portal_url,
     sign_in(page, "rick")
     signed_in(page)
     main = page.locator("[data-testid=stMain]")
+    main.get_by_text(last).first.wait_for()
     expect(main).to_contain_text("phish")  # the text content, table cells included
     settled(page)
     assert page.locator('a[href*="evil.example"]').count() == 0
