@@ -1,15 +1,16 @@
-"""ORM rows. They never leave the backend: each converts itself to a domain object."""
+"""ORM rows. They never leave the backend: each converts itself to a domain object.
+
+The rows of registry and governance are here; canaries and monitoring have modules of their own,
+re-exported here so that every row is importable from ``backend.db.tables``.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
-    Date,
-    Double,
     ForeignKey,
     Index,
     Integer,
@@ -17,19 +18,24 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from backend import domain
-from backend.db.types import UTCDateTime, utcnow
+from backend.db.base import Base
+from backend.db.deployment_tables import CanaryRow, CanaryVerdictRow
+from backend.db.monitoring_tables import (
+    MonitoringAlertRow,
+    MonitoringDayRow,
+    MonitoringPeriodRow,
+    MonitoringReferenceRow,
+    MonitoringRunRow,
+)
+from backend.db.types import utcnow
 
 __all__ = ["Base", "ModelRow", "VersionRow", "AliasRow", "StageRunRow", "ArtifactRow", "AuditRow", "AuditHeadRow",
            "UserRow", "SignOffRow", "ConditionRow", "OrgPolicyRow", "ApiTokenRow", "PolicyExceptionRow", "MetaRow",
            "SignInAttemptRow", "PortalSessionRow", "CanaryRow", "CanaryVerdictRow",
            "MonitoringReferenceRow", "MonitoringDayRow", "MonitoringPeriodRow", "MonitoringAlertRow", "MonitoringRunRow"]
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class ModelRow(Base):
@@ -363,157 +369,3 @@ class PortalSessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
-
-
-class CanaryRow(Base):
-    """One canary, from start to promotion or rollback. Its verdicts refer to it, so a pass on
-    an earlier canary never counts for the current one."""
-
-    __tablename__ = "canaries"
-    __table_args__ = (Index("ix_canaries_model", "model_id", "id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
-    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
-    champion_version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))
-    traffic_percent: Mapped[float] = mapped_column(Double)
-    min_requests: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    started_by: Mapped[str] = mapped_column(String(100))
-    ended_at: Mapped[datetime | None] = mapped_column()
-    ended_by: Mapped[str | None] = mapped_column(String(100))
-    outcome: Mapped[str | None] = mapped_column(String(20))  # promoted | rolled_back
-    end_reason: Mapped[str | None] = mapped_column(Text)
-    override_reason: Mapped[str | None] = mapped_column(Text)
-    automatic: Mapped[bool] = mapped_column(default=False)
-
-    def to_domain(self, model_name: str, version: int, champion: int | None) -> domain.CanaryRun:
-        return domain.CanaryRun(id=self.id, model=model_name, version=version, champion=champion,
-                                traffic_percent=self.traffic_percent, min_requests=self.min_requests,
-                                started_at=self.started_at, started_by=self.started_by, ended_at=self.ended_at,
-                                ended_by=self.ended_by, outcome=self.outcome, end_reason=self.end_reason,
-                                override_reason=self.override_reason, automatic=bool(self.automatic))
-
-
-class CanaryVerdictRow(Base):
-    """One run of the canary judge. Rows are only ever inserted."""
-
-    __tablename__ = "canary_verdicts"
-    __table_args__ = (Index("ix_canary_verdicts_canary", "canary_id", "id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    canary_id: Mapped[int] = mapped_column(ForeignKey("canaries.id", ondelete="CASCADE"))
-    verdict: Mapped[str] = mapped_column(String(10))  # pass | fail | wait
-    headline: Mapped[str] = mapped_column(Text)
-    reasons: Mapped[list[Any]] = mapped_column(default=list)
-    checks: Mapped[list[Any]] = mapped_column(default=list)
-    production_version: Mapped[int | None] = mapped_column(Integer)
-    canary_requests: Mapped[int] = mapped_column(Integer)
-    production_requests: Mapped[int] = mapped_column(Integer)
-    min_requests: Mapped[int] = mapped_column(Integer)
-    window_start: Mapped[datetime] = mapped_column()
-    window_end: Mapped[datetime] = mapped_column()
-    judged_at: Mapped[datetime] = mapped_column(default=utcnow)
-    judged_by: Mapped[str] = mapped_column(String(100))
-    rolled_back: Mapped[bool] = mapped_column(default=False)
-
-    def to_domain(self, model_name: str, version: int) -> domain.CanaryVerdict:
-        checks = tuple(domain.CanaryCheck(**c) for c in (self.checks or []))
-        return domain.CanaryVerdict(
-            id=self.id, model=model_name, canary_id=self.canary_id, version=version,
-            production_version=self.production_version, verdict=self.verdict, headline=self.headline,
-            reasons=tuple(self.reasons or ()), checks=checks, canary_requests=self.canary_requests,
-            production_requests=self.production_requests, min_requests=self.min_requests,
-            window_start=self.window_start, window_end=self.window_end, judged_at=self.judged_at,
-            judged_by=self.judged_by, rolled_back=bool(self.rolled_back))
-
-
-# -- monitoring ---------------------------------------------------------------------------------
-
-
-class MonitoringReferenceRow(Base):
-    """A version's reference statistics, computed once from its stored artifacts (their SHA-256s
-    are the key: a replaced artifact means new statistics)."""
-
-    __tablename__ = "monitoring_references"
-
-    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"), primary_key=True)
-    sources_key: Mapped[str] = mapped_column(String(64))
-    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class MonitoringDayRow(Base):
-    """One day of a model's prediction log, aggregated (per version): the inputs' and scores'
-    counts, or those of the predictions whose outcome has arrived. ``fingerprint`` names the
-    files it was computed from, so an unchanged day is never read again."""
-
-    __tablename__ = "monitoring_days"
-    __table_args__ = (UniqueConstraint("model_id", "day", "kind", name="uq_monitoring_days"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
-    day: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(20))  # inputs | outcomes
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    aggregates: Mapped[dict[str, Any]] = mapped_column(default=dict)  # version number → aggregates
-    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class MonitoringPeriodRow(Base):
-    """One period (day, week, month) of one version, judged against its signed-off baseline."""
-
-    __tablename__ = "monitoring_periods"
-    __table_args__ = (UniqueConstraint("version_id", "period", "start", name="uq_monitoring_periods"),
-                      Index("ix_monitoring_periods_model", "model_id", "period", "start"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
-    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
-    period: Mapped[str] = mapped_column(String(10))
-    start: Mapped[date] = mapped_column(Date)
-    end: Mapped[date] = mapped_column(Date)
-    complete: Mapped[bool] = mapped_column(default=False)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class MonitoringAlertRow(Base):
-    """An alert: at most one per version, period and kind; kept until delivered to the webhook."""
-
-    __tablename__ = "monitoring_alerts"
-    __table_args__ = (UniqueConstraint("version_id", "period", "start", "kind", name="uq_monitoring_alerts"),
-                      Index("ix_monitoring_alerts_model", "model_id", "created_at"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
-    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
-    period: Mapped[str] = mapped_column(String(10))
-    start: Mapped[date] = mapped_column(Date)
-    end: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(30))
-    severity: Mapped[str] = mapped_column(String(10))
-    sentence: Mapped[str] = mapped_column(Text)
-    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column()
-    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-
-class MonitoringRunRow(Base):
-    """One run of the monitoring job: what it was asked, what it did, how it ended."""
-
-    __tablename__ = "monitoring_runs"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    actor: Mapped[str] = mapped_column(String(100))
-    period: Mapped[str] = mapped_column(String(10))
-    engine: Mapped[str] = mapped_column(String(20))
-    since: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20))  # running | passed | failed
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column()
-    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    message: Mapped[str | None] = mapped_column(Text)

@@ -11,14 +11,13 @@ organisation's floor), the data lineage by the build stage, the metrics by test 
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from backend.db import Database
-from backend.db.tables import AliasRow, ArtifactRow, ModelRow, StageRunRow, VersionRow
+from backend.db.tables import AliasRow, ArtifactRow, ModelRow, VersionRow
 from backend.db.types import utcnow
 from backend.domain import (
     ArtifactRef,
@@ -27,8 +26,6 @@ from backend.domain import (
     Model,
     ModelInfo,
     ModelSummary,
-    ServingState,
-    StageRun,
     User,
     Version,
     VersionPage,
@@ -40,10 +37,13 @@ from backend.governance.permissions import require
 from backend.registry.artifacts import ArtifactStore
 from backend.registry.facts import claim_empty, get_fact, set_fact
 from backend.registry.live_traffic import live_traffic_verdict
-from backend.registry.liveness import LEASE_SECONDS, find_stranded, this_host
 from backend.registry.policy_floor import check_risk_tier, frozen_policy
-from backend.registry.states import TERMINAL_STATES, State
-from backend.registry.transitions import apply_alias, apply_test_slot, apply_transition, clear_alias
+from backend.registry.rows import model_row as _model_row
+from backend.registry.rows import version_row as _version_row
+from backend.registry.slots import Slots
+from backend.registry.stage_runs import StageRuns
+from backend.registry.states import State
+from backend.registry.transitions import apply_transition
 
 __all__ = ["Registry", "apply_transition"]
 
@@ -53,25 +53,7 @@ _REGISTRATION_FIELDS = {"git_commit", "spec_path", "spec_hash", "factory"}
 _BUILD_FIELDS = {"data_fingerprint", "estimator", "params", "input_schema"}
 
 
-def _model_row(session: Session, name: str) -> ModelRow:
-    row = session.execute(select(ModelRow).where(ModelRow.name == name)).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"There is no model named '{name}'.")
-    return row
-
-
-def _version_row(session: Session, name: str, number: int, *, lock: bool = False) -> tuple[ModelRow, VersionRow]:
-    model = _model_row(session, name)
-    query = select(VersionRow).where(VersionRow.model_id == model.id, VersionRow.number == number)
-    if lock:
-        query = query.with_for_update()
-    row = session.execute(query).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"Model '{name}' has no version {number}.")
-    return model, row
-
-
-class Registry:
+class Registry(Slots, StageRuns):
     """Models, versions, aliases and stage runs.
 
     Parameters
@@ -251,137 +233,6 @@ class Registry:
             total = model.latest_version
         next_before = versions[-1].number if versions and versions[-1].number > 1 and len(versions) == limit else None
         return VersionPage(versions=versions, total=total, next_before=next_before)
-
-    # -- aliases -------------------------------------------------------------------------
-
-    def move_alias(self, name: str, alias: str, number: int, *, actor: User, reason: str | None = None,
-                   traffic_percent: float | None = None) -> None:
-        """Point ``alias`` at version ``number`` (one row updated, whatever the history size).
-
-        Guarded like :meth:`transition`: ``production`` and ``canary`` point only at a version in
-        that state that the deployment guard clears, by an account allowed to deploy. A canary
-        carries its share of live traffic.
-        """
-        with self.db.write() as session:
-            model, version = _version_row(session, name, number, lock=True)
-            apply_alias(session, model, alias, version, actor=actor, reason=reason, store=self.artifacts,
-                        traffic_percent=traffic_percent)
-
-    def deploy_to_test(self, name: str, number: int, *, actor: str) -> None:
-        """Point the test environment's slot at ``number`` (test validation does this)."""
-        with self.db.write() as session:
-            model, version = _version_row(session, name, number, lock=True)
-            apply_test_slot(session, model, version, actor=actor)
-
-    def serving_state(self, name: str) -> ServingState:
-        """What serves ``name`` now (production, canary and its share, rollback target, test)."""
-        with self.db.read() as session:
-            model = _model_row(session, name)
-            rows = session.execute(select(AliasRow.alias, VersionRow.number, AliasRow.traffic_percent,
-                                          AliasRow.updated_at)
-                                   .join(VersionRow, VersionRow.id == AliasRow.version_id)
-                                   .where(AliasRow.model_id == model.id)).all()
-        by_alias = {alias: (number, share, at) for alias, number, share, at in rows}
-        canary = by_alias.get("canary")
-        return ServingState(model=name, production=by_alias.get("production", (None,))[0],
-                            canary=canary[0] if canary else None, canary_percent=float(canary[1] or 0) if canary else 0.0,
-                            previous=by_alias.get("previous", (None,))[0], test=by_alias.get("test", (None,))[0],
-                            changed_at=max((at for _, _, at in by_alias.values()), default=None))
-
-    def serving_states(self) -> dict[str, ServingState]:
-        """What serves every model, in one query (scoring gateways re-read it every few seconds)."""
-        with self.db.read() as session:
-            rows = session.execute(select(ModelRow.name, AliasRow.alias, VersionRow.number, AliasRow.traffic_percent,
-                                          AliasRow.updated_at)
-                                   .join(AliasRow, AliasRow.model_id == ModelRow.id)
-                                   .join(VersionRow, VersionRow.id == AliasRow.version_id)).all()
-        by_model: dict[str, dict[str, tuple]] = {}
-        for name, alias, number, share, at in rows:
-            by_model.setdefault(name, {})[alias] = (number, share, at)
-        return {name: ServingState(model=name, production=a.get("production", (None,))[0],
-                                   canary=a["canary"][0] if "canary" in a else None,
-                                   canary_percent=float(a["canary"][1] or 0) if "canary" in a else 0.0,
-                                   previous=a.get("previous", (None,))[0], test=a.get("test", (None,))[0],
-                                   changed_at=max(at for _, _, at in a.values()))
-                for name, a in by_model.items()}
-
-    def clear_alias(self, name: str, alias: str, *, actor: User, reason: str | None = None) -> int | None:
-        """Remove ``alias``; returns the version it pointed at, or None."""
-        with self.db.write() as session:
-            return clear_alias(session, _model_row(session, name), alias, actor=actor, reason=reason)
-
-    def get_alias(self, name: str, alias: str) -> int | None:
-        """The version number ``alias`` points at, or None."""
-        with self.db.read() as session:
-            return session.execute(
-                select(VersionRow.number).join(AliasRow, AliasRow.version_id == VersionRow.id)
-                .join(ModelRow, ModelRow.id == AliasRow.model_id)
-                .where(ModelRow.name == name, AliasRow.alias == alias)
-            ).scalar_one_or_none()
-
-    # -- stage runs ----------------------------------------------------------------------
-
-    def start_stage(self, name: str, number: int, stage: str, *, status: str = "running") -> int:
-        """Record that this process starts ``stage``: its host, process id and a first heartbeat."""
-        with self.db.write() as session:
-            _, version = _version_row(session, name, number)
-            now = utcnow()
-            row = StageRunRow(version_id=version.id, stage=stage, status=status, started_at=now,
-                              host=this_host(), pid=os.getpid(), heartbeat_at=now)
-            session.add(row)
-            session.flush()
-            return row.id
-
-    def heartbeat(self, stage_run_id: int) -> None:
-        """The process running the stage is alive (called every few seconds while it runs)."""
-        with self.db.write() as session:
-            session.execute(update(StageRunRow).where(StageRunRow.id == stage_run_id,
-                                                      StageRunRow.finished_at.is_(None))
-                            .values(heartbeat_at=utcnow()))
-
-    def recover_stranded(self, *, actor: str = "greenlight", lease_s: float = LEASE_SECONDS) -> list[StageRun]:
-        """Mark every stage whose process died as failed ("interrupted"), and its version too.
-
-        Same machine: as soon as the process id is gone. Another machine: once its heartbeat is
-        older than ``lease_s``. Returns the stage runs it closed.
-        """
-        with self.db.read() as session:
-            if not find_stranded(session, lease=lease_s):
-                return []
-        closed = []
-        with self.db.write() as session:
-            for stranded in find_stranded(session, lease=lease_s):
-                run, version = stranded.run, stranded.version
-                message = f"Interrupted: {stranded.why}. Nothing stored before was lost."
-                run.status, run.finished_at = "failed", utcnow()
-                run.messages = [*(run.messages or []), message]
-                run.evidence = {**(run.evidence or {}), "error_code": "interrupted"}
-                if version.state not in TERMINAL_STATES:
-                    apply_transition(session, stranded.model, version, State.FAILED, actor=actor,
-                                     reason=f"{run.stage}: interrupted ({stranded.why})")
-                else:
-                    audit.append(session=session, actor=actor, action="stage.interrupted", model=stranded.model,
-                                 version=version.number, detail={"stage": run.stage, "why": stranded.why})
-                closed.append(run.to_domain())
-        return closed
-
-    def finish_stage(self, stage_run_id: int, *, status: str, messages: list[str], evidence: dict[str, Any]) -> StageRun:
-        with self.db.write() as session:
-            row = session.get(StageRunRow, stage_run_id)
-            if row is None:
-                raise NotFound(f"Stage run {stage_run_id} does not exist.")
-            if row.finished_at is not None:
-                raise Conflict(f"The {row.stage} stage run was already closed as '{row.status}'"
-                               + (f": {row.messages[-1]}" if row.messages else "."), code="stage_closed")
-            row.status, row.messages, row.evidence, row.finished_at = status, messages, evidence, utcnow()
-            return row.to_domain()
-
-    def list_stage_runs(self, name: str, number: int) -> list[StageRun]:
-        with self.db.read() as session:
-            _, version = _version_row(session, name, number)
-            rows = session.execute(select(StageRunRow).where(StageRunRow.version_id == version.id)
-                                   .order_by(StageRunRow.id)).scalars()
-            return [r.to_domain() for r in rows]
 
     # -- artifacts -----------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from tests.browser.portal_server import (
     settled,
     sign_in,
 )
-from tests.factories import log_traffic, synthetic_traffic
+from tests.serving_factories import log_traffic, synthetic_traffic
 
 pytestmark = BROWSER_MARKS
 MODEL = "income-propensity"

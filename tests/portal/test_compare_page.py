@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.factories import add_user, fairness_fail_report, put_in_production, scored_version
+from tests.factories import add_user, fairness_fail_report, put_in_production
 from tests.portal.helpers import open_page, table_with, visible_text
+from tests.serving_factories import scored_version
 
 PAGE = "../pages/compare.py"
 COMPUTE = {"latency_p50_ms": 2.0, "latency_p95_ms": 4.0, "model_size_mb": 1.5}
@@ -73,7 +74,7 @@ def test_one_version_has_nothing_to_compare(registry_env):
 
 
 def test_a_running_canary_adds_the_live_figures(registry_env):
-    from tests.factories import canary_in_flight, log_traffic, synthetic_traffic
+    from tests.serving_factories import canary_in_flight, log_traffic, synthetic_traffic
 
     app = registry_env
     first, second = canary_in_flight(app)

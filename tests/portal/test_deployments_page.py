@@ -6,17 +6,9 @@ from __future__ import annotations
 import pytest
 
 from backend.registry.states import State
-from tests.factories import (
-    admin,
-    approve_all,
-    canary_in_flight,
-    log_traffic,
-    person,
-    put_in_production,
-    synthetic_traffic,
-    validated_version,
-)
+from tests.factories import admin, approve_all, person, put_in_production, validated_version
 from tests.portal.helpers import PACKET, button, no_exception, open_page, visible_text
+from tests.serving_factories import canary_in_flight, log_traffic, synthetic_traffic
 
 PAGE = "../pages/deployments.py"
 MODEL = "loan-model"

@@ -9,8 +9,9 @@ import pytest
 from backend.monitoring import run_monitoring
 from backend.registry.prediction_log import PredictionLog
 from tests.backend.monitoring.conftest import IMPORTANCE, SCHEMA, day, population
-from tests.factories import add_user, log_predictions, monitored_version, put_in_production
+from tests.factories import add_user, put_in_production
 from tests.portal.helpers import open_page, tables, visible_text
+from tests.serving_factories import log_predictions, monitored_version
 
 PAGE = "../pages/monitoring.py"
 ROLES = ("viewer", "data_scientist", "admin", "business_owner", "risk", "compliance")

@@ -15,9 +15,10 @@ from backend.pipeline.runner import STAGES
 from backend.reports import path_history
 from portal.navigation import PRODUCTION_PATH_PAGE
 from portal.production_path_view import path_chart, path_steps, timed_steps
-from tests.factories import HOSTILE_TEXT, admin, canary_in_flight, new_version, person
+from tests.factories import HOSTILE_TEXT, admin, new_version, person
 from tests.portal.helpers import open_page, shown, table_with, visible_text
 from tests.portal.test_user_text import assert_text_only
+from tests.serving_factories import canary_in_flight
 
 STEP_TITLES = ["Build", "Smoke checks", "Reports", "Test environment", "Sign-off", "Canary", "Production"]
 

@@ -10,14 +10,8 @@ import yaml
 
 from backend.cli import main
 from backend.registry.states import State
-from tests.factories import (
-    add_user,
-    approve_all,
-    log_traffic,
-    put_in_production,
-    synthetic_traffic,
-    validated_version,
-)
+from tests.factories import add_user, approve_all, put_in_production, validated_version
+from tests.serving_factories import log_traffic, synthetic_traffic
 
 MODEL = "loan-model"
 DANA = "correct horse battery\n"

@@ -10,16 +10,8 @@ import pytest
 
 from backend.errors import Conflict, InvalidData, InvalidTransition, PermissionDenied
 from backend.registry.states import State
-from tests.factories import (
-    admin,
-    approve_all,
-    canary_in_flight,
-    log_traffic,
-    person,
-    put_in_production,
-    synthetic_traffic,
-    validated_version,
-)
+from tests.factories import admin, approve_all, person, put_in_production, validated_version
+from tests.serving_factories import canary_in_flight, log_traffic, synthetic_traffic
 
 MODEL = "loan-model"
 

@@ -15,7 +15,7 @@ import pytest
 from backend.deployment.judge import SideSample, judge, psi, slot_metrics
 from backend.deployment.window import read_sides
 from backend.registry.prediction_log import PredictionLog
-from tests.factories import log_traffic, synthetic_traffic
+from tests.serving_factories import log_traffic, synthetic_traffic
 
 MODEL = "loan-model"
 

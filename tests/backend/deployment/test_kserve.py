@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from backend.errors import InvalidData, InvalidTransition
-from tests.factories import approve_all, canary_in_flight, put_in_production, validated_version
+from tests.factories import approve_all, put_in_production, validated_version
+from tests.serving_factories import canary_in_flight
 
 CRD = yaml.safe_load((Path(__file__).parent / "kserve" / "inferenceservice_v1beta1.yaml").read_text())
 VERSION = next(v for v in CRD["spec"]["versions"] if v["name"] == "v1beta1")

@@ -15,7 +15,8 @@ import pytest
 from backend.deployment.routing import choose_slot
 from backend.deployment.server import local_gateway
 from backend.registry.prediction_log import PredictionLog
-from tests.factories import promote_canary, put_in_production, start_canary, trained_version
+from tests.factories import put_in_production, trained_version
+from tests.serving_factories import promote_canary, start_canary
 
 MODEL = "loan-model"
 ROW = {"income": 48.0, "tenure": 7}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from backend.deployment.routing import bucket_of, choose_slot
-from tests.factories import put_in_production, start_canary, trained_version
+from tests.factories import put_in_production, trained_version
+from tests.serving_factories import start_canary
 
 
 @pytest.mark.parametrize("percent", [1, 5, 10, 25, 50])

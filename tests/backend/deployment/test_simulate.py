@@ -14,13 +14,8 @@ from backend.deployment.server import local_gateway
 from backend.deployment.simulate import simulate_traffic
 from backend.errors import Conflict
 from backend.registry.prediction_log import PredictionLog
-from tests.factories import (
-    put_in_production,
-    start_canary,
-    synthetic_classification,
-    trained_version,
-    write_spec,
-)
+from tests.factories import put_in_production, synthetic_classification, trained_version, write_spec
+from tests.serving_factories import start_canary
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from backend.deployment.server import local_gateway
-from tests.factories import promote_canary, put_in_production, start_canary, trained_version
+from tests.factories import put_in_production, trained_version
+from tests.serving_factories import promote_canary, start_canary
 
 ROW = {"income": 55.0, "tenure": 4, "region": "west"}
 

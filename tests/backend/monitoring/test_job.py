@@ -10,7 +10,7 @@ import pytest
 
 from backend.monitoring import MonitoringStore, model_health, run_monitoring
 from tests.backend.monitoring.conftest import IMPORTANCE, SCHEMA, day, population
-from tests.factories import log_predictions, monitored_version
+from tests.serving_factories import log_predictions, monitored_version
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

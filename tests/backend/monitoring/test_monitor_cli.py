@@ -7,7 +7,7 @@ import json
 from backend.cli import main
 from backend.registry.prediction_log import PredictionLog
 from tests.backend.monitoring.conftest import IMPORTANCE, SCHEMA, day, population
-from tests.factories import log_predictions, monitored_version
+from tests.serving_factories import log_predictions, monitored_version
 
 
 def test_monitor_run_prints_each_period_as_json_then_lists_alerts_and_health(app, cli_env, capsys):

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from backend.monitoring import MonitoringStore
 from backend.monitoring.schedule import next_run_after, run_schedule, runs_due
 from tests.backend.monitoring.conftest import SCHEMA, population
-from tests.factories import log_predictions, monitored_version
+from tests.serving_factories import log_predictions, monitored_version
 
 
 def test_the_next_run_is_the_next_time_of_day_in_utc():

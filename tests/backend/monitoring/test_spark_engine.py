@@ -11,7 +11,7 @@ from backend.monitoring.aggregations import input_aggregates, outcome_aggregates
 from backend.monitoring.job import ensure_reference, plan_for
 from backend.monitoring.store import MonitoringStore
 from tests.backend.monitoring.conftest import IMPORTANCE, SCHEMA, day, population
-from tests.factories import log_predictions, monitored_version
+from tests.serving_factories import log_predictions, monitored_version
 
 pyspark = pytest.importorskip("pyspark", reason="the optional extra 'spark' (pyspark) is not installed")
 if shutil.which("java") is None:

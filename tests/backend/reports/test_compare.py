@@ -7,14 +7,8 @@ import pytest
 
 from backend.errors import InvalidData
 from backend.reports.compare import compare_versions, default_pair
-from tests.factories import (
-    canary_in_flight,
-    fairness_fail_report,
-    log_traffic,
-    put_in_production,
-    scored_version,
-    synthetic_traffic,
-)
+from tests.factories import fairness_fail_report, put_in_production
+from tests.serving_factories import canary_in_flight, log_traffic, scored_version, synthetic_traffic
 
 COMPUTE = {"latency_p50_ms": 2.0, "latency_p95_ms": 4.0, "model_size_mb": 1.5}
 

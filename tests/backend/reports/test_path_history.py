@@ -12,12 +12,12 @@ from backend.reports import path_history
 from backend.reports._path_history import CANARY_STEP, EXAMPLES
 from tests.factories import (
     approve_all,
-    canary_in_flight,
     fairness_fail_report,
     new_version,
     person,
     validated_version,
 )
+from tests.serving_factories import canary_in_flight
 
 STEPS = ("build", "smoke_checks", "manual_validation", CANARY_STEP)
 
