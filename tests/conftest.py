@@ -114,18 +114,41 @@ def sqlite_app(tmp_path, sqlite_template) -> App:
     app.close()
 
 
-@pytest.fixture(scope="session")
-def demo_env(tmp_path_factory) -> dict[str, str]:
-    """The real demo, seeded once per session by the real pipeline; environment to reach it."""
+def _seed_demo(home: Path) -> None:
     from backend.demo import seed_demo
 
-    home = tmp_path_factory.mktemp("demo") / "home"
-    env = {"GREENLIGHT_HOME": str(home)}
-    app = App.open(Settings.from_env(env))
-    results = seed_demo(app)
-    app.close()
+    app = App.open(Settings.from_env({"GREENLIGHT_HOME": str(home)}))
+    try:
+        results = seed_demo(app)
+    finally:
+        app.close()
     assert len(results) >= 6
-    return env
+
+
+@pytest.fixture(scope="session")
+def demo_env(tmp_path_factory) -> dict[str, str]:
+    """The real demo, seeded once per run by the real pipeline; environment to reach it.
+
+    When the suite is split across processes, the first one to get here seeds the demo in the
+    run's shared folder while the others wait on a lock; each then works on a copy of its own,
+    so that nothing one process writes reaches another.
+    """
+    home = tmp_path_factory.mktemp("demo") / "home"
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        _seed_demo(home)
+    else:
+        import fcntl
+
+        shared = tmp_path_factory.getbasetemp().parent / "demo-seed"
+        shared.mkdir(exist_ok=True)
+        with open(shared / "lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not (shared / "done").exists():
+                shutil.rmtree(shared / "home", ignore_errors=True)  # what a failed attempt left
+                _seed_demo(shared / "home")
+                (shared / "done").touch()
+        shutil.copytree(shared / "home", home)
+    return {"GREENLIGHT_HOME": str(home)}
 
 
 @pytest.fixture
