@@ -27,6 +27,7 @@ from backend.domain.governance import (
 )
 from backend.domain.monitoring import ModelHealth, MonitoringAlert, MonitoringPeriod, MonitoringRun
 from backend.domain.overview import LeadersOverview, PathExample, PathHistory, StageTiming
+from backend.domain.readiness import AuditPack, ReadinessItem, ReadinessScore, ReadinessSection
 from backend.domain.registry import (
     ArtifactRef,
     AuditEntry,
@@ -77,4 +78,8 @@ __all__ = [
     "PathExample",
     "PathHistory",
     "LeadersOverview",
+    "ReadinessItem",
+    "ReadinessSection",
+    "ReadinessScore",
+    "AuditPack",
 ]

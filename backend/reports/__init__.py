@@ -37,6 +37,7 @@ from backend.reports._leaders import leaders_overview
 from backend.reports._path_history import path_history
 from backend.reports._portfolio import portfolio
 from backend.reports._proxies import PROXY_THRESHOLD, cramers_v, sensitive_inputs
+from backend.reports._readiness import readiness_score
 from backend.reports._regression_metrics import REGRESSION_METRICS, regression_group_stats
 from backend.reports._store import (
     ModelCardFile,
@@ -93,6 +94,7 @@ __all__ = [
     "path_history",
     "leaders_overview",
     "refresh_model_card",
+    "readiness_score",
 ]
 
 
