@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from portal import auth, components, data, model_view, pickers
+from portal import auth, components, data, model_view, pickers, readiness_view
 from portal.errors import errors_shown
 
 user = auth.require_user()
@@ -37,6 +37,7 @@ with errors_shown():
         st.session_state["history_before"][name] = page.next_before
         st.rerun()
     model_view.metrics_section(page.versions, summary.task)
+    readiness_view.render(readiness_view.readiness_score(name))
 
     st.header("One version in detail")
     version = pickers.version_picker(name, page.versions)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from backend.reports._annex_iv import ANNEX_IV_HEADINGS
+from backend.reports._audit_pack import audit_pack_filename, build_audit_pack
 from backend.reports._card_render import VERDICT_LABELS
 from backend.reports._card_writer import (
     WrittenModelCard,
@@ -95,6 +97,9 @@ __all__ = [
     "leaders_overview",
     "refresh_model_card",
     "readiness_score",
+    "build_audit_pack",
+    "audit_pack_filename",
+    "ANNEX_IV_HEADINGS",
 ]
 
 
