@@ -26,7 +26,13 @@ from backend.domain.governance import (
     User,
 )
 from backend.domain.monitoring import ModelHealth, MonitoringAlert, MonitoringPeriod, MonitoringRun
-from backend.domain.overview import LeadersOverview, PathExample, PathHistory, StageTiming
+from backend.domain.overview import (
+    LeadersOverview,
+    PathExample,
+    PathHistory,
+    QuarterFigures,
+    StageTiming,
+)
 from backend.domain.readiness import AuditPack, ReadinessItem, ReadinessScore, ReadinessSection
 from backend.domain.registry import (
     ArtifactRef,
@@ -78,6 +84,7 @@ __all__ = [
     "PathExample",
     "PathHistory",
     "LeadersOverview",
+    "QuarterFigures",
     "ReadinessItem",
     "ReadinessSection",
     "ReadinessScore",
