@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from portal import auth, components, data, model_view, pickers
+from portal import audit_pack_view, auth, components, data, model_view, pickers, readiness_view
 from portal.errors import errors_shown
 
 user = auth.require_user()
@@ -37,6 +37,7 @@ with errors_shown():
         st.session_state["history_before"][name] = page.next_before
         st.rerun()
     model_view.metrics_section(page.versions, summary.task)
+    readiness_view.render(readiness_view.readiness_score(name))
 
     st.header("One version in detail")
     version = pickers.version_picker(name, page.versions)
@@ -44,3 +45,4 @@ with errors_shown():
         st.stop()
     model_view.version_section(version, data.list_stage_runs(name, version.number),
                                data.list_artifacts(name, version.number))
+    audit_pack_view.download_button(user, name, version.number)

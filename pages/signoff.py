@@ -3,7 +3,16 @@ reject one version, in one place. Deep link: ``?model=<name>&version=<n>``."""
 
 import streamlit as st
 
-from portal import auth, components, data, policy_view, signoff_data, signoff_form, signoff_view
+from portal import (
+    audit_pack_view,
+    auth,
+    components,
+    data,
+    policy_view,
+    signoff_data,
+    signoff_form,
+    signoff_view,
+)
 from portal.deployments import view as deployment_view
 from portal.errors import errors_shown
 
@@ -50,4 +59,5 @@ with errors_shown():
     else:
         signoff_form.decision_panel(user, status)
     st.divider()
+    audit_pack_view.download_button(user, summary.name, number)
     signoff_view.model_page_link(summary.name, number)

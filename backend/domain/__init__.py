@@ -26,7 +26,14 @@ from backend.domain.governance import (
     User,
 )
 from backend.domain.monitoring import ModelHealth, MonitoringAlert, MonitoringPeriod, MonitoringRun
-from backend.domain.overview import LeadersOverview, PathExample, PathHistory, StageTiming
+from backend.domain.overview import (
+    LeadersOverview,
+    PathExample,
+    PathHistory,
+    QuarterFigures,
+    StageTiming,
+)
+from backend.domain.readiness import AuditPack, ReadinessItem, ReadinessScore, ReadinessSection
 from backend.domain.registry import (
     ArtifactRef,
     AuditEntry,
@@ -77,4 +84,9 @@ __all__ = [
     "PathExample",
     "PathHistory",
     "LeadersOverview",
+    "QuarterFigures",
+    "ReadinessItem",
+    "ReadinessSection",
+    "ReadinessScore",
+    "AuditPack",
 ]

@@ -10,6 +10,7 @@ __all__ = [
     "PathExample",
     "PathHistory",
     "LeadersOverview",
+    "QuarterFigures",
 ]
 
 
@@ -46,6 +47,30 @@ class PathHistory:
 
 
 @dataclass(frozen=True)
+class QuarterFigures:
+    """What one calendar quarter's deployments did: how many took live traffic, how many were
+    rolled back, and how long it took to restore production after each rollback."""
+
+    quarter: str
+    #: versions that started taking live traffic: canaries started, and versions sent straight to production
+    deployments: int
+    #: canaries (started in the quarter) that were rolled back
+    rolled_back: int
+    #: versions that reached production in the quarter
+    to_production: int
+    #: median time to restore, over the rollbacks made in the quarter: from the first sign of trouble (the
+    #: canary judge's first failing verdict, else the canary's start) to all traffic being back on production
+    median_restore_seconds: float | None
+    restores_measured: int
+    #: median time from registration to production, over the versions that reached it in the quarter
+    median_lead_time_seconds: float | None
+
+    @property
+    def rollback_share(self) -> float | None:
+        return self.rolled_back / self.deployments if self.deployments else None
+
+
+@dataclass(frozen=True)
 class LeadersOverview:
     """The portfolio's figures for business leaders, each read from the registry at ``as_of``."""
 
@@ -61,4 +86,7 @@ class LeadersOverview:
     #: median time from registration to production, over the versions that reached it
     median_lead_time_seconds: float | None
     lead_times_measured: int
+    #: this calendar quarter's and the previous one's deployment figures, to show how they moved
+    this_quarter: QuarterFigures | None = None
+    last_quarter: QuarterFigures | None = None
 

@@ -39,6 +39,10 @@ ACTIONS = {
     "override_deployment": {"admin"},  # production without a canary verdict, with a written reason
     "manage_users": {"admin"},  # Accounts and Tokens
     "manage_policy": {"admin"},  # OrgPolicy, policy exceptions
+    # The audit pack leaves Greenlight as one file for auditors and regulators: exported by those who
+    # answer for the decisions in it (admins, and reviewers: any role beyond the built-in ones), not
+    # by viewers or by the data scientists whose work it documents. See ``_reason``.
+    "export_audit_pack": None,
 }
 
 
@@ -76,6 +80,11 @@ def _reason(user: User | None, action: str, *, role: str | None = None, author: 
         if author is not None and user.username == author:
             return f"{user.username} is the author of this version and cannot sign it off (four-eyes rule)."
         return None
+    if action == "export_audit_pack":
+        if "admin" in user.roles or is_reviewer(user):
+            return None
+        return (f"{user.username} may not export an audit pack: that needs the 'admin' role or a reviewer role "
+                "(such as 'compliance' or 'risk').")
     if action not in ACTIONS:
         return f"Unknown action '{action}'."
     allowed = ACTIONS[action]

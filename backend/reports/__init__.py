@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from backend.reports._annex_iv import ANNEX_IV_HEADINGS
+from backend.reports._audit_pack import audit_pack_filename, build_audit_pack
 from backend.reports._card_render import VERDICT_LABELS
 from backend.reports._card_writer import (
     WrittenModelCard,
@@ -37,6 +39,7 @@ from backend.reports._leaders import leaders_overview
 from backend.reports._path_history import path_history
 from backend.reports._portfolio import portfolio
 from backend.reports._proxies import PROXY_THRESHOLD, cramers_v, sensitive_inputs
+from backend.reports._readiness import readiness_score
 from backend.reports._regression_metrics import REGRESSION_METRICS, regression_group_stats
 from backend.reports._store import (
     ModelCardFile,
@@ -93,6 +96,10 @@ __all__ = [
     "path_history",
     "leaders_overview",
     "refresh_model_card",
+    "readiness_score",
+    "build_audit_pack",
+    "audit_pack_filename",
+    "ANNEX_IV_HEADINGS",
 ]
 
 
