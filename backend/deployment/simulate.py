@@ -1,10 +1,11 @@
 """Simulated traffic: rows the model's data held back, sent through the real gateway.
 
 ``simulate_traffic`` takes the test set of the version in production (the rows it was never
-trained on), sends them one per request through the gateway's HTTP routing and logging, with
-timestamps spread over the past days and marked simulated, then sends each row's true outcome
-as feedback, dated a delay after its prediction (outcomes not due yet are held back, as in
-life). The demo and the canary judge's tests run on it; the portal marks it as simulated.
+trained on), sends them one per request (or in batches) through the gateway's HTTP routing and
+logging, with timestamps spread over the past days and marked simulated, then sends each row's
+true outcome as feedback, dated a delay after its prediction (outcomes not due yet are held
+back, as in life). With a :class:`~backend.deployment.shift.GradualShift`, the rows and their
+outcomes drift over those days, so monitoring has a degradation to find. The demo and the canary judge's tests run on it; the portal marks it as simulated.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import numpy as np
 import pandas as pd
 
 from backend.deployment.client import GatewayClient
+from backend.deployment.gateway import MAX_ROWS
 from backend.deployment.server import local_gateway
+from backend.deployment.shift import GradualShift
 from backend.errors import Conflict, GreenlightError, InvalidData
 from backend.pipeline.data import plain_frame, read_table
 from backend.pipeline.spec import load_spec
@@ -43,6 +46,7 @@ class SimulationResult:
     requests: int
     days: float
     gateway: str
+    rows: int = 0                # rows sent (requests × rows per request)
     by_slot: dict[str, int] = field(default_factory=dict)
     by_version: dict[int, int] = field(default_factory=dict)
     errors: int = 0              # rows the model could not score
@@ -95,7 +99,7 @@ def _gateway(app: App, url: str | None) -> Iterator[str]:
 
 def simulate_traffic(app: App, model: str, *, requests: int, days: float = 7.0, outcome_delay_hours: float = 24.0,
                      gateway_url: str | None = None, token: str | None = None, seed: int = 0,
-                     outcome_wait_seconds: float = 0.0,
+                     outcome_wait_seconds: float = 0.0, rows_per_request: int = 1, shift: GradualShift | None = None,
                      progress: Callable[[str], None] | None = None) -> SimulationResult:
     """Send ``requests`` simulated requests to ``model`` through a gateway, then their outcomes.
 
@@ -104,7 +108,7 @@ def simulate_traffic(app: App, model: str, *, requests: int, days: float = 7.0, 
     app : App
     model : str
     requests : int
-        How many single-row requests.
+        How many requests.
     days : float
         The requests' timestamps are spread evenly over the past ``days`` (0: now).
     outcome_delay_hours : float
@@ -117,6 +121,12 @@ def simulate_traffic(app: App, model: str, *, requests: int, days: float = 7.0, 
         Which rows are drawn, and in which order.
     outcome_wait_seconds : float
         Real seconds to wait between the last prediction and the outcomes.
+    rows_per_request : int
+        Rows in each request (a client's batch, one routing key and one timestamp), at most the
+        gateway's limit. Many days of traffic go faster in batches than one row at a time.
+    shift : GradualShift, optional
+        A gradual change of the rows and their outcomes over the past days (see
+        :mod:`backend.deployment.shift`); by default the held-back rows are sent as they are.
     progress : callable, optional
         Called with a line of text now and then.
 
@@ -125,32 +135,56 @@ def simulate_traffic(app: App, model: str, *, requests: int, days: float = 7.0, 
     SimulationResult
     """
     say = progress or (lambda _line: None)
+    if not 1 <= rows_per_request <= MAX_ROWS:
+        raise InvalidData(f"A simulated request holds 1 to {MAX_ROWS} rows, not {rows_per_request}.")
     state = app.registry.serving_state(model)
     number = state.production
     if number is None:
         raise Conflict(f"{model} has no version in production, so there is no traffic to simulate.",
                        code="nothing_in_production")
     features, outcomes = held_back_rows(app, model, number)
+    if shift is not None:
+        shift.check(features, outcomes)
     rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(features), size=requests)
-    records = _records(features)
+    total = requests * rows_per_request
+    picks = rng.integers(0, len(features), size=total)
     now = datetime.now(UTC)
     span = timedelta(days=days)
     stamps = [now - span + span * (i + rng.random()) / requests for i in range(requests)] if days > 0 else \
         [None] * requests
-    answers: list[tuple[int, dict[str, Any]] | None] = [None] * requests
+    if shift is None:
+        records = _records(features)
+        rows = [records[int(row)] for row in picks]
+        truths = outcomes.to_numpy(dtype=object)[picks]
+    else:
+        # Its own generator: the rows drawn without a shift stay those of the same seed before.
+        shifted = np.random.default_rng([seed, 1])
+        moved = np.repeat([shift.progress(stamp, now) for stamp in stamps], rows_per_request)
+        picks = shift.draw(features, moved, shifted)
+        drawn = shift.apply(features.iloc[picks], moved, shifted)
+        rows = _records(drawn)
+        truths = shift.outcomes(drawn, outcomes.iloc[picks], moved, shifted)
+    answers: list[dict[str, Any] | None] = [None] * requests
     failures: list[str] = []
 
+    def batch(i: int) -> range:
+        return range(i * rows_per_request, (i + 1) * rows_per_request)
+
     with _gateway(app, gateway_url) as url:
-        say(f"sending {requests:,} simulated requests for {model} to {url}, spread over {days:g} days")
+        say(f"sending {requests:,} simulated requests for {model} to {url}, spread over {days:g} days"
+            + (f", {rows_per_request:,} rows each" if rows_per_request > 1 else "")
+            + (", with a gradual shift" if shift else ""))
 
         def send(indices: range) -> None:
             with GatewayClient(url, token=token) as client:
                 for i in indices:
-                    row = int(picks[i])
+                    # A held-back row stands for one customer; a shifted row is a new applicant made
+                    # from it, so the canary's share draws from the same drifting population.
+                    key = (f"batch-{seed}-{i}" if rows_per_request > 1 else f"applicant-{seed}-{i}" if shift
+                           else f"customer-{int(picks[i])}")
                     try:
-                        answers[i] = (row, client.predict(model, [records[row]], routing_key=f"customer-{row}",
-                                                          simulated=True, timestamp=stamps[i]))
+                        answers[i] = client.predict(model, [rows[j] for j in batch(i)], routing_key=key,
+                                                    simulated=True, timestamp=stamps[i])
                     except GreenlightError as exc:
                         failures.append(exc.message)
 
@@ -167,21 +201,22 @@ def simulate_traffic(app: App, model: str, *, requests: int, days: float = 7.0, 
         delay = timedelta(hours=outcome_delay_hours)
         due, pending = [], 0
         arrival_now = datetime.now(UTC)
-        for i, (row, answer) in enumerate(answers):  # type: ignore[misc]
+        for i, answer in enumerate(answers):
             arrives = (stamps[i] or arrival_now) + delay
             if arrives > arrival_now:
-                pending += 1
+                pending += rows_per_request
                 continue
-            due.append((answer["request_id"], outcomes.iloc[row], arrives))
+            for j, scored in zip(batch(i), answer["predictions"], strict=True):  # type: ignore[index]
+                due.append((scored["request_id"], truths[j], arrives))
         with GatewayClient(url, token=token) as client:
             for start in range(0, len(due), FEEDBACK_BATCH):
                 client.feedback(model, due[start:start + FEEDBACK_BATCH], simulated=True)
         say(f"sent {len(due):,} true outcomes; {pending:,} are not due yet")
 
-    served = [answer for _, answer in answers]  # type: ignore[misc]
+    served = [a for a in answers if a is not None]
     dated = [s for s in stamps if s is not None]
     return SimulationResult(
-        model=model, version=number, requests=requests, days=days, gateway=url,
+        model=model, version=number, requests=requests, days=days, gateway=url, rows=total,
         by_slot=dict(Counter(a["slot"] for a in served)), by_version=dict(Counter(a["version"] for a in served)),
         errors=sum(p["error"] is not None for a in served for p in a["predictions"]),
         outcomes_sent=len(due), outcomes_pending=pending,

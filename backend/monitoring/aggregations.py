@@ -24,8 +24,8 @@ import pyarrow as pa
 from backend.monitoring.engines import Engine
 from backend.registry.prediction_log import input_column
 
-__all__ = ["AggregationPlan", "SCORE_BINS", "OTHER", "MISSING", "input_aggregates", "outcome_aggregates",
-           "versions_by_day"]
+__all__ = ["AggregationPlan", "SCORE_BINS", "OTHER", "MISSING", "ROWS_PER_QUERY", "input_aggregates",
+           "outcome_aggregates", "versions_by_day"]
 
 #: Uniform bins of a classifier's score: fine enough that confusion counts at any threshold on a
 #: 0.001 grid, and ROC AUC from the binned curve, differ from the exact figures by less than 0.001.
@@ -33,6 +33,8 @@ SCORE_BINS = 1000
 #: Bin keys of the rows an input has no value for, and of categories the reference never saw.
 MISSING, OTHER = -1, -2
 _SLOTS = "slot IN ('production', 'canary')"
+#: Days with fewer logged rows than this together are counted in one query, in memory.
+ROWS_PER_QUERY = 100_000
 _EPS = "CAST(1e-15 AS DOUBLE)"
 
 
@@ -71,11 +73,12 @@ def _bins(expr: str, edges: Sequence[float]) -> str:
     return f"CASE WHEN {expr} IS NULL THEN {MISSING} ELSE {search(0, len(edges))} END"
 
 
-def _part(index: int, key: str, source: str, where: str, sums: tuple[str, str, str] = ("0", "0", "0")) -> str:
+def _part(index: int, key: str, source: str, where: str, sums: tuple[str, str, str] = ("0", "0", "0"), *,
+          day: str = "0") -> str:
     s1, s2, s3 = (f"CAST({s} AS DOUBLE)" for s in sums)
-    return (f"SELECT {index} AS part, key, COUNT(*) AS n, SUM(s1) AS s1, SUM(s2) AS s2, SUM(s3) AS s3 FROM "
-            f"(SELECT CAST({key} AS BIGINT) AS key, {s1} AS s1, {s2} AS s2, {s3} AS s3 "
-            f"FROM {source} WHERE {where}) t GROUP BY key")
+    return (f"SELECT {index} AS part, day, key, COUNT(*) AS n, SUM(s1) AS s1, SUM(s2) AS s2, SUM(s3) AS s3 FROM "
+            f"(SELECT {day} AS day, CAST({key} AS BIGINT) AS key, {s1} AS s1, {s2} AS s2, {s3} AS s3 "
+            f"FROM {source} WHERE {where}) t GROUP BY day, key")
 
 
 def _day_of(alias: str) -> str:
@@ -104,33 +107,74 @@ def versions_by_day(engine: Engine, files: dict[date, Sequence[str]]) -> list[di
             for row in engine.query(sql, files={"predictions": paths}).to_pylist()]
 
 
-def input_aggregates(engine: Engine, files: dict[date, Sequence[str]], plan: AggregationPlan) -> dict[date, dict[str, Any]]:
-    """Per day: each input's bin counts, the score's drift bins and its fine histogram."""
+def _day_chunks(days: Sequence[date], rows: dict[date, int] | None) -> list[list[date]]:
+    """Consecutive days grouped so that each group holds at most :data:`ROWS_PER_QUERY` rows
+    (a bigger day, or one whose size is unknown, is a group of its own)."""
+    chunks: list[list[date]] = []
+    count = 0
+    for day in sorted(days):
+        n = (rows or {}).get(day, ROWS_PER_QUERY)
+        if not chunks or count + n > ROWS_PER_QUERY:
+            chunks.append([])
+            count = 0
+        chunks[-1].append(day)
+        count += n
+    return chunks
+
+
+def input_aggregates(engine: Engine, files: dict[date, Sequence[str]], plan: AggregationPlan, *,
+                     rows: dict[date, int] | None = None) -> dict[date, dict[str, Any]]:
+    """Per day: each input's bin counts, the score's drift bins and its fine histogram.
+
+    ``rows`` (the rows in each day's files, when known) lets small days share one query: a query
+    of the files reads every file once per input, a cost that dominates days of a few hundred
+    rows, so small days are read once into memory (at most :data:`ROWS_PER_QUERY` rows) and
+    counted there, per UTC day of the timestamp (a day's files hold that day's rows: the log
+    writes them so). A big day streams from its files alone, as before, in bounded memory.
+    """
     q = engine.quote
     where = f"p.version = {int(plan.version)} AND {_SLOTS}"
-    parts, names = [], []
-    for feature, edges in plan.numeric.items():
-        parts.append(_part(len(names), _bins(f"p.{q(input_column(feature))}", edges), "predictions p", where))
-        names.append(("feature", feature))
-    for feature in plan.categories:
-        column = f"p.{q(input_column(feature))}"
-        key = f"CASE WHEN {column} IS NULL THEN {MISSING} WHEN c.code IS NULL THEN {OTHER} ELSE c.code END"
-        source = f"predictions p LEFT JOIN categories c ON c.part = {len(names)} AND c.value = {column}"
-        parts.append(_part(len(names), key, source, where))
-        names.append(("feature", feature))
-    scored = f"{where} AND p.score IS NOT NULL"
-    parts.append(_part(len(names), _bins("p.score", plan.score_edges), "predictions p", scored))
-    names.append(("score_bins", None))
-    if plan.task == "classification":
-        parts.append(_part(len(names), _score_bin("p.score"), "predictions p", scored,
-                           ("p.score", "p.score * p.score", _entropy("p.score"))))
-        names.append(("score_hist", None))
-    sql = " UNION ALL ".join(parts)
+
+    def sql_for(day: str) -> str:
+        parts, names = [], []
+        for feature, edges in plan.numeric.items():
+            parts.append(_part(len(names), _bins(f"p.{q(input_column(feature))}", edges), "predictions p", where,
+                               day=day))
+            names.append(("feature", feature))
+        for feature in plan.categories:
+            column = f"p.{q(input_column(feature))}"
+            key = f"CASE WHEN {column} IS NULL THEN {MISSING} WHEN c.code IS NULL THEN {OTHER} ELSE c.code END"
+            source = f"predictions p LEFT JOIN categories c ON c.part = {len(names)} AND c.value = {column}"
+            parts.append(_part(len(names), key, source, where, day=day))
+            names.append(("feature", feature))
+        scored = f"{where} AND p.score IS NOT NULL"
+        parts.append(_part(len(names), _bins("p.score", plan.score_edges), "predictions p", scored, day=day))
+        names.append(("score_bins", None))
+        if plan.task == "classification":
+            parts.append(_part(len(names), _score_bin("p.score"), "predictions p", scored,
+                               ("p.score", "p.score * p.score", _entropy("p.score")), day=day))
+            names.append(("score_hist", None))
+        return " UNION ALL ".join(parts), names
+
+    one_day, names = sql_for("0")
+    several_days, _ = sql_for("p.day")
+    # Small days are read once into memory (the columns counted, at most ROWS_PER_QUERY rows),
+    # then counted there: a query of the files themselves would read every file once per input.
+    wanted = ", ".join(["p.version AS version", "p.slot AS slot", "p.score AS score",
+                        f"CAST({_day_of('p')} AS STRING) AS day",
+                        *(f"p.{q(input_column(f))} AS {q(input_column(f))}" for f in plan.features)])
     categories = _categories_table(plan, len(plan.numeric))
     days: dict[date, dict[str, Any]] = {}
-    for when, paths in sorted(files.items()):
-        day = days.setdefault(when, {"features": {}, "score_bins": {}, "score_hist": {}})
-        for row in engine.query(sql, files={"predictions": paths}, tables={"categories": categories}).to_pylist():
+    for chunk in _day_chunks(list(files), rows):
+        paths = [path for day in chunk for path in files[day]]
+        if len(chunk) == 1:
+            found = engine.query(one_day, files={"predictions": paths}, tables={"categories": categories})
+        else:
+            read = engine.query(f"SELECT {wanted} FROM predictions p WHERE {where}", files={"predictions": paths})
+            found = engine.query(several_days, files={}, tables={"predictions": read, "categories": categories})
+        for row in found.to_pylist():
+            when = chunk[0] if len(chunk) == 1 else date.fromisoformat(str(row["day"])[:10])
+            day = days.setdefault(when, {"features": {}, "score_bins": {}, "score_hist": {}})
             kind, feature = names[row["part"]]
             key = str(row["key"])
             if kind == "feature":
@@ -139,6 +183,8 @@ def input_aggregates(engine: Engine, files: dict[date, Sequence[str]], plan: Agg
                 day["score_bins"][key] = int(row["n"])
             else:
                 day["score_hist"][key] = [int(row["n"]), float(row["s1"]), float(row["s2"]), float(row["s3"])]
+    for when in files:  # a day with no row of this version still has (empty) figures
+        days.setdefault(when, {"features": {}, "score_bins": {}, "score_hist": {}})
     return days
 
 

@@ -120,7 +120,9 @@ class SparkEngine:
                 raise InvalidData(f"No Parquet files to read for '{name}'.")
             self._spark.read.option("mergeSchema", "true").parquet(*paths).createOrReplaceTempView(name)
         for name, table in (tables or {}).items():
-            self._spark.createDataFrame(table.to_pandas(), schema=_spark_schema(table.schema)).createOrReplaceTempView(name)
+            # From rows, not from pandas: a missing number stays NULL instead of becoming NaN.
+            rows = [tuple(r.values()) for r in table.to_pylist()]
+            self._spark.createDataFrame(rows, schema=_spark_schema(table.schema)).createOrReplaceTempView(name)
         frame = self._spark.sql(sql).toPandas()
         return pa.Table.from_pandas(frame, preserve_index=False)
 

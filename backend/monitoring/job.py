@@ -130,12 +130,16 @@ class _ModelRun:
             return
         days: dict[date, dict[str, Any]] = {day: {} for day in changed}
         volumes = versions_by_day(self.engine, changed)
+        rows_in_files: dict[date, int] = defaultdict(int)  # every version's: a query reads whole files
+        for row in volumes:
+            rows_in_files[row["day"]] += int(row["n"])
         for version in sorted({int(r["version"]) for r in volumes}):
             ref = self.reference(version)
             if ref is None:
                 continue
             served = {r["day"] for r in volumes if int(r["version"]) == version}
-            aggregates = input_aggregates(self.engine, {d: changed[d] for d in served}, plan_for(ref[1]))
+            aggregates = input_aggregates(self.engine, {d: changed[d] for d in served}, plan_for(ref[1]),
+                                          rows=rows_in_files)
             for row in (r for r in volumes if int(r["version"]) == version):
                 day = aggregates.get(row["day"], {"features": {}, "score_bins": {}, "score_hist": {}})
                 day["volume"] = {"n": int(row["n"]), "errors": int(row["errors"] or 0),

@@ -62,6 +62,7 @@ def test_duckdb_and_spark_give_the_same_figures(sqlite_app, tmp_path, spark_engi
     try:
         for run in (lambda e: versions_by_day(e, by_day),
                     lambda e: input_aggregates(e, by_day, plan),
+                    lambda e: input_aggregates(e, by_day, plan, rows={d: 1500 for d in by_day}),  # days together
                     lambda e: outcome_aggregates(e, files, feedback, plan)):
             expected, got = run(duck), run(spark_engine)
             if isinstance(expected, list):
