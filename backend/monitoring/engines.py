@@ -131,9 +131,26 @@ class SparkEngine:
             self._spark.stop()
 
 
+def _spark_type(kind: pa.DataType) -> str:
+    # By family, not by exact type: the same column reads as string or large_string, int32 or
+    # int64, depending on the writer and the pyarrow and pandas versions.
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "STRING"
+    if pa.types.is_boolean(kind):
+        return "BOOLEAN"
+    if pa.types.is_integer(kind):
+        return "BIGINT"
+    if pa.types.is_floating(kind):
+        return "DOUBLE"
+    if pa.types.is_date(kind):
+        return "DATE"
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMP"
+    raise InvalidData(f"A column of type {kind} cannot be handed to Spark.")
+
+
 def _spark_schema(schema: pa.Schema) -> str:
-    kinds = {pa.string(): "STRING", pa.int64(): "BIGINT", pa.int32(): "INT", pa.float64(): "DOUBLE"}
-    return ", ".join(f"`{field.name}` {kinds[field.type]}" for field in schema)
+    return ", ".join(f"`{field.name}` {_spark_type(field.type)}" for field in schema)
 
 
 def open_engine(name: str = "duckdb", **options: Any) -> Engine:
