@@ -49,8 +49,13 @@ def open_page(page: str | None = None, *, user: str | None = "vic", **query: str
 
 
 def tables(at: AppTest) -> list:
-    """Every table on the page, data grids and static tables alike."""
-    return [d.value for d in at.dataframe] + [t.value for t in at.table]
+    """Every table on the page, data grids and static tables alike, as a reader sees it: a static
+    table (``st.table``) renders its cells as Markdown, so their escapes drop away."""
+    def _read(value):
+        return shown(value) if isinstance(value, str) else value
+
+    static = [t.value.rename(columns=lambda c: shown(str(c))).map(_read) for t in at.table]
+    return [d.value for d in at.dataframe] + static
 
 
 def table_with(at: AppTest, column: str, *, every: bool = False):

@@ -3,8 +3,9 @@
 A registry is seeded with hostile text in every field a person or a file fills in (a model's
 title, description and owner, a file name, a failure reason, stage messages, a reviewer's name,
 comment and condition); every page is run on it, and everything Streamlit renders as Markdown is
-checked for markup that survived. Tables, select boxes and ``st.text`` show plain text: there the
-text must appear exactly as typed.
+checked for markup that survived, the cells and headings of static tables (``st.table``) included.
+Data grids, select boxes and ``st.text`` show plain text: there the text must appear exactly as
+typed.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def markdown_sources(at) -> list[str]:
             sources.append(str(getattr(element, "label", "") or ""))
             if kind == "radio":
                 sources += [str(o) for o in element.options]
+    for table in at.table:  # st.table renders every cell and heading as Markdown
+        frame = table.value
+        sources += [str(c) for c in frame.columns] + [str(v) for v in frame.to_numpy().ravel() if isinstance(v, str)]
     return sources
 
 
