@@ -26,6 +26,7 @@ from backend.domain.governance import (
     User,
 )
 from backend.domain.monitoring import ModelHealth, MonitoringAlert, MonitoringPeriod, MonitoringRun
+from backend.domain.onboarding import BrowserRunStatus, OnboardingStep, SpecDraft, TeamProgress
 from backend.domain.overview import LeadersOverview, PathExample, PathHistory, StageTiming
 from backend.domain.registry import (
     ArtifactRef,
@@ -77,4 +78,8 @@ __all__ = [
     "PathExample",
     "PathHistory",
     "LeadersOverview",
+    "OnboardingStep",
+    "TeamProgress",
+    "SpecDraft",
+    "BrowserRunStatus",
 ]
