@@ -19,6 +19,7 @@ from backend.db.monitoring_tables import MonitoringPeriodRow
 from backend.db.tables import ArtifactRow, ModelRow, OrgPolicyRow, StageRunRow, UserRow, VersionRow
 from backend.domain import OnboardingStep, TeamProgress, User
 from backend.governance.policy import RISK_TIERS, SIGNOFF_ROLES_BY_TIER
+from backend.registry.states import State
 
 if TYPE_CHECKING:
     from backend.app import App
@@ -37,6 +38,9 @@ STEP_TITLES: tuple[tuple[str, str], ...] = (
 )
 _REPORT_KINDS = ("fairness_report", "explainability_report")
 _LAST_AUTOMATED_STAGE = "test_validation"
+#: States only a version that passed every automated stage reaches.
+_PAST_VALIDATION = {State.VALIDATED, State.AWAITING_SIGNOFF, State.APPROVED, State.CANARY, State.PRODUCTION,
+                    State.RETIRED, State.REJECTED, State.ROLLED_BACK}
 
 
 def onboarding_teams(app: App, user: User) -> tuple[list[str], str | None]:
@@ -140,7 +144,7 @@ def _pipeline_step(session: Session, versions: list[VersionRow], names: dict[int
     passed = set(session.execute(select(StageRunRow.version_id).where(
         StageRunRow.version_id.in_(ids), StageRunRow.stage == _LAST_AUTOMATED_STAGE,
         StageRunRow.status == "passed")).scalars())
-    through = [v for v in versions if v.id in passed]
+    through = [v for v in versions if v.id in passed or v.state in _PAST_VALIDATION]
     if through:
         v = through[0]
         return _step("pipeline", True, f"{names[v.model_id]} version {v.number} passed every automated stage "
@@ -176,9 +180,9 @@ def _signoff_step(versions: list[VersionRow], names: dict[int, str]) -> Onboardi
         return _step("signoff", False, "No sign-off requested yet: a version that passes every automated stage asks "
                                        "for it by itself.")
     v = max(requested, key=lambda r: r.review_requested_at)
+    state = v.state.replace("_", " ").replace("signoff", "sign-off")
     return _step("signoff", True, f"Sign-off was requested for {names[v.model_id]} version {v.number} on "
-                                  f"{v.review_requested_at:%d %b %Y}; it is now {v.state.replace('_', ' ').replace('signoff', 'sign-off')}.",
-                 names[v.model_id], v.number)
+                                  f"{v.review_requested_at:%d %b %Y}; it is now {state}.", names[v.model_id], v.number)
 
 
 def _canary_step(session: Session, model_ids: list[int], names: dict[int, str]) -> OnboardingStep:

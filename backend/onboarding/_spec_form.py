@@ -148,7 +148,8 @@ def _feature_names(answer: str, problems: dict[str, list[str]]) -> dict[str, str
 
 
 def _section(name: str, entries: list[tuple[str, object]]) -> str:
-    lines = [f"{_key(key)} = {_value(value)}" for key, value in entries if value not in ("", None, [], {})]
+    lines = [f"{_key(key)} = {_value(value)}" for key, value in entries
+             if (value.strip() if isinstance(value, str) else value) not in ("", None, [], {})]
     if not lines and name not in ("model", "data", "estimator"):
         return ""
     return f"\n[{name}]\n" + "".join(line + "\n" for line in lines)
