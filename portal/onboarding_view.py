@@ -84,7 +84,8 @@ def _team_choice(known: list[str], own: str | None, user: User) -> str | None:
 def checklist(progress: TeamProgress) -> None:
     """The seven steps, each done or not by what the registry shows, with that evidence."""
     total = len(progress.steps)
-    st.progress(progress.done / total, text=f"{progress.done} of {total} steps done, as the registry shows them")
+    st.markdown(f"**{progress.done} of {total} steps done**, as the registry shows them.")
+    st.progress(progress.done / total)
     rows = [{"Step": f"{s.number}. {s.title}", "Done": "✔ Done" if s.done else "○ Not yet", "What the registry shows":
              s.evidence} for s in progress.steps]
     st.dataframe(pd.DataFrame(rows, columns=["Step", "Done", "What the registry shows"]), hide_index=True,
