@@ -28,10 +28,12 @@ from portal.navigation import MODEL_PAGE, REPORTS_PAGE
 from portal.onboarding_spec import valid_spec
 from portal.wording import escape_markdown, format_duration, stage_label, stage_status
 
-__all__ = ["browser_run", "ci_run", "RUN_KEY"]
+__all__ = ["browser_run", "ci_run", "RUN_KEY", "RUN_ENDED_KEY"]
 
 #: The id of the run this browser session started.
 RUN_KEY = "onboarding_run_id"
+#: Set when a run ends, so the page turns to the team the run's model belongs to.
+RUN_ENDED_KEY = "onboarding_run_ended"
 _POLL_SECONDS = 2
 _DATA_TYPES = ["csv", "gz", "parquet", "pq"]
 
@@ -93,6 +95,7 @@ def _watch(run_id: str) -> None:
     run = onboarding_data.run_status(run_id)
     if run.finished:
         onboarding_data.forget_progress()
+        st.session_state[RUN_ENDED_KEY] = True
         st.rerun(scope="app")  # the whole page: the checklist now shows what the run left in the registry
     elapsed = (datetime.now(UTC) - run.started_at).total_seconds()
     st.info(f"The pipeline is running {escape_markdown(run.model)} as you: {format_duration(elapsed)} so far. This "

@@ -22,7 +22,7 @@ from portal.navigation import (
     REPORTS_PAGE,
     SIGNOFF_PAGE,
 )
-from portal.onboarding_run import browser_run, ci_run
+from portal.onboarding_run import RUN_ENDED_KEY, browser_run, ci_run
 from portal.onboarding_spec import spec_form
 from portal.wording import escape_markdown, glossary_link
 
@@ -75,6 +75,8 @@ def render(user: User) -> None:
 def _team_choice(known: list[str], own: str | None, user: User) -> str | None:
     options = [NEW_TEAM, *known]
     default = own if own in known else (NEW_TEAM if user.has_role("data_scientist") or not known else known[0])
+    if st.session_state.pop(RUN_ENDED_KEY, False):
+        st.session_state[_TEAM_KEY] = default  # the run made the person's own team the one to follow
     choice = st.selectbox("Team", options, index=options.index(default), key=_TEAM_KEY,
                           help="A team is the owner its models' specs name ([model].owner). Your team is the owner of "
                                "the model you last ran the pipeline for.")
