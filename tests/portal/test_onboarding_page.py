@@ -58,6 +58,12 @@ def test_a_new_data_scientist_starts_at_step_one_and_writes_a_valid_spec(registr
     assert 'greenlight pipeline run greenlight.toml --commit "$(git rev-parse HEAD)"' in visible_text(at)
     assert len(at.get("download_button")) == 2  # the GitHub Actions and GitLab CI files
 
+    for step, page_label in ((4, "Open the reports"), (5, "Open the sign-off packet"), (6, "Open the Deployments page"),
+                             (7, "Open the Monitoring page")):
+        at.radio(key="onboarding_step").set_value(step).run()
+        assert not at.exception
+        assert page_label in [link.label for link in at.get("page_link")]
+
 
 @pytest.mark.parametrize("user", ["vic", "bea"])
 def test_people_who_do_not_run_the_pipeline_follow_a_team_but_are_not_offered_a_run(registry_env, user):
