@@ -58,16 +58,16 @@ def test_a_run_from_the_portal_goes_through_the_pipeline_as_the_signed_in_data_s
 
 
 @pytest.mark.parametrize("roles", [("viewer",), ("admin",), ("risk",)])
-def test_the_backend_refuses_anyone_but_a_data_scientist_and_audits_it(sqlite_app, roles):
-    someone = add_user(sqlite_app, "someone", *roles)
+def test_the_backend_refuses_anyone_but_a_data_scientist_and_audits_it(app, roles):
+    someone = add_user(app, "someone", *roles)
     train, test = sample(40)
     with pytest.raises(PermissionDenied) as refused:
-        start_browser_run(sqlite_app, actor=someone, spec_toml=spec_from_answers(ANSWERS).toml, train=train, test=test)
+        start_browser_run(app, actor=someone, spec_toml=spec_from_answers(ANSWERS).toml, train=train, test=test)
     assert "data_scientist" in refused.value.message
-    assert sqlite_app.registry.list_models() == []
-    [entry] = sqlite_app.registry.audit_log(action_prefix="pipeline.refused")
+    assert app.registry.list_models() == []
+    [entry] = app.registry.audit_log(action_prefix="pipeline.refused")
     assert entry.actor == "someone" and entry.detail["code"] == "permission_denied"
-    assert not (sqlite_app.settings.home / "onboarding").exists(), "nothing of the upload was written"
+    assert not (app.settings.home / "onboarding").exists(), "nothing of the upload was written"
 
 
 @pytest.mark.parametrize(("change", "error", "words"), [
@@ -77,13 +77,13 @@ def test_the_backend_refuses_anyone_but_a_data_scientist_and_audits_it(sqlite_ap
      "data/train.parquet, a Parquet file"),
     ({"name": "Bad Name"}, InvalidSpec, "[model].name 'Bad Name' must use lowercase letters"),
 ])
-def test_a_bad_spec_or_upload_is_refused_before_anything_is_written(sqlite_app, change, error, words):
-    dana = person(sqlite_app, "dana")
+def test_a_bad_spec_or_upload_is_refused_before_anything_is_written(app, change, error, words):
+    dana = person(app, "dana")
     train, test = sample(40)
     spec = spec_from_answers(replace(ANSWERS, **change)).toml
     with pytest.raises(error) as refused:
-        start_browser_run(sqlite_app, actor=dana, spec_toml=spec, train=train, test=test)
+        start_browser_run(app, actor=dana, spec_toml=spec, train=train, test=test)
     assert words in refused.value.message
-    assert sqlite_app.registry.list_models() == []
-    assert sqlite_app.registry.audit_log(action_prefix="pipeline.refused")[0].detail["reason"] == refused.value.message
-    assert not list((sqlite_app.settings.home / "onboarding").rglob("*.csv"))
+    assert app.registry.list_models() == []
+    assert app.registry.audit_log(action_prefix="pipeline.refused")[0].detail["reason"] == refused.value.message
+    assert not list((app.settings.home / "onboarding").rglob("*.csv"))
