@@ -5,7 +5,7 @@ Pass it explicitly; nothing in the backend reads a global.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from backend.config import Settings
@@ -21,6 +21,7 @@ from backend.governance.policy_exceptions import PolicyExceptions
 from backend.governance.sessions import PortalSessions
 from backend.governance.signoff import SignOffs
 from backend.governance.tokens import Tokens
+from backend.onboarding import BrowserRuns
 from backend.registry import Registry
 from backend.registry.artifacts import ArtifactStore
 from backend.registry.prediction_log import PredictionLog
@@ -41,6 +42,8 @@ class App:
     policy_exceptions: PolicyExceptions
     sessions: PortalSessions
     deployments: Deployments
+    #: pipeline runs this process started from the portal, while they run
+    browser_runs: BrowserRuns = field(default_factory=BrowserRuns)
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, ensure_schema: bool = True) -> App:

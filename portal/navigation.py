@@ -12,7 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from backend.domain import User
-from backend.governance.permissions import is_reviewer
+from backend.governance.permissions import BUILTIN_ROLES, is_reviewer
 
 OVERVIEW_PAGE = "../pages/overview.py"
 MODEL_PAGE = "../pages/model.py"
@@ -26,7 +26,7 @@ MONITORING_PAGE = "../pages/monitoring.py"
 PRODUCTION_PATH_PAGE = "../pages/production_path.py"
 GLOSSARY_PAGE = "../pages/glossary.py"
 COMPARE_PAGE = "../pages/compare.py"
-
+ONBOARDING_PAGE = "../pages/onboarding.py"
 
 
 def _is_admin(user: User) -> bool:
@@ -48,6 +48,7 @@ _PAGES: list[tuple[str, str, str, Callable[[User], bool] | None]] = [
     (ADMIN_PAGE, "Administration", ":material/admin_panel_settings:", _is_admin),
     (PRODUCTION_PATH_PAGE, "What production means", ":material/route:", None),
     (GLOSSARY_PAGE, "Glossary", ":material/menu_book:", None),
+    (ONBOARDING_PAGE, "Get started", ":material/flag:", None),
 ]
 
 
@@ -59,3 +60,24 @@ def pages_for(user: User | None) -> list:
         pages.append(st.Page(path, title=title, icon=icon, default=i == 0,
                              visibility="visible" if visible else "hidden"))
     return pages
+
+
+def landing_page(user: User) -> str:
+    """The page ``user`` lands on after signing in without a deep link, by role.
+
+    Reviewers (risk, compliance and any reviewer role a policy names) have work waiting in their
+    inbox; data scientists start from the walkthrough; business leaders (business owners,
+    viewers) and everyone else from the portfolio overview.
+    """
+    if any(role not in ("business_owner", *BUILTIN_ROLES) for role in user.roles):
+        return INBOX_PAGE
+    if user.has_role("data_scientist"):
+        return ONBOARDING_PAGE
+    return OVERVIEW_PAGE
+
+
+def landing_url(user: User, root: str = "/") -> str:
+    """The address of :func:`landing_page` under the portal's ``root`` (the overview is the root itself)."""
+    page = landing_page(user)
+    root = root if root.endswith("/") else root + "/"
+    return root if page == OVERVIEW_PAGE else root + page.rsplit("/", 1)[-1].removesuffix(".py")

@@ -25,12 +25,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request, cookie_parser
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
+from streamlit import config
 
+from backend.domain import User
 from backend.errors import GreenlightError
 from portal import data
+from portal.navigation import landing_url
 
 __all__ = ["SESSION_COOKIE", "CSRF_COOKIE", "SIGN_IN_PATH", "CsrfCookie", "routes", "sign_in_form_html",
-           "safe_next", "csrf_token"]
+           "safe_next", "csrf_token", "after_sign_in"]
 
 SESSION_COOKIE = "greenlight_session"
 CSRF_COOKIE = "greenlight_csrf"
@@ -164,27 +167,37 @@ async def _sign_in(request: Request) -> Response:
                      problem="This sign-in form is out of date or did not come from Greenlight. Please sign in again.")
     client = request.client.host if request.client else "unknown client"
     try:
-        token, lifetime = await run_in_threadpool(_start_session, username, str(form.get("password") or ""), client,
-                                                  request.cookies.get(SESSION_COOKIE))
+        user, token, lifetime = await run_in_threadpool(_start_session, username, str(form.get("password") or ""),
+                                                        client, request.cookies.get(SESSION_COOKIE))
     except GreenlightError as exc:
         return _page(request, next_path=next_path, username=username, problem=exc.message,
                      status_code=_STATUS.get(exc.code, 401))
-    response = RedirectResponse(next_path, status_code=303)
+    response = RedirectResponse(after_sign_in(next_path, user), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=lifetime, path="/", httponly=True, samesite="lax",
                         secure=request.url.scheme == "https")
     return response
 
 
-def _start_session(username: str, password: str, client: str, previous: str | None) -> tuple[str, int]:
-    """The new session's token and lifetime in seconds (blocking: the database and argon2).
+def after_sign_in(next_path: str, user: User) -> str:
+    """Where a person goes once signed in: the page they asked for (a deep link wins), or, when
+    they asked for nothing but the portal's front page, the page for their role."""
+    base = str(config.get_option("server.baseUrlPath") or "").strip("/")
+    root = f"/{base}/" if base else "/"
+    if next_path in (root, root.rstrip("/") or "/"):
+        return landing_url(user, root)
+    return next_path
+
+
+def _start_session(username: str, password: str, client: str, previous: str | None) -> tuple[User, str, int]:
+    """The account, the new session's token and its lifetime in seconds (blocking: the database and argon2).
 
     A session this browser still held ends: one browser, one session, and a token a previous
     user of the browser left behind never comes back to life.
     """
     sessions = data.get_app().sessions  # the backend the scripts use too (st.cache_resource)
-    _, token = sessions.start(username, password, client=client)
+    user, token = sessions.start(username, password, client=client)
     sessions.end(previous)
-    return token, int(sessions.lifetime.total_seconds())
+    return user, token, int(sessions.lifetime.total_seconds())
 
 
 def routes() -> list[Route]:

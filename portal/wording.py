@@ -290,6 +290,10 @@ GLOSSARY |= {
                      "time its pipeline runs.",
     "Pipeline": "The automated steps every model version goes through before people review it: build, smoke "
                 "checks, reports and test-environment validation.",
+    "Spec": "The file beside a model's code (greenlight.toml) that says what the model is, which data it learns from, "
+            "who owns it, its risk tier and its gates; the pipeline refuses one with a problem, naming the field.",
+    "API token": "A secret that lets a program act as a person's account without their password: CI runs the "
+                 "pipeline with one, kept in its secret store.",
     "Gate": "A rule a version must pass to go on (say, accuracy above a minimum); a failed gate stops the "
             "version with a reason a person can read.",
     "Smoke checks": "Loading the stored model in a fresh process, as production would, and checking that its "

@@ -41,6 +41,7 @@ FLOORS = [
     ("backend.monitoring", 5),
     ("backend.pipeline", 5),
     ("backend.reports", 5),
+    ("backend.onboarding", 5),
     ("backend.app", 6),
     ("backend.demo", 7),
     ("backend.cli", 8),

@@ -26,6 +26,7 @@ from backend.domain.governance import (
     User,
 )
 from backend.domain.monitoring import ModelHealth, MonitoringAlert, MonitoringPeriod, MonitoringRun
+from backend.domain.onboarding import BrowserRunStatus, OnboardingStep, SpecDraft, TeamProgress
 from backend.domain.overview import (
     LeadersOverview,
     PathExample,
@@ -89,4 +90,8 @@ __all__ = [
     "ReadinessSection",
     "ReadinessScore",
     "AuditPack",
+    "OnboardingStep",
+    "TeamProgress",
+    "SpecDraft",
+    "BrowserRunStatus",
 ]

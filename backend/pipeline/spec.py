@@ -19,7 +19,7 @@ from backend.governance.permissions import BUILTIN_ROLES
 from backend.governance.policy import merge_policy
 from backend.metrics import METRICS, gate_metric_names
 
-__all__ = ["ModelSpec", "DataSpec", "load_spec", "parse_spec", "check_data_paths"]
+__all__ = ["ModelSpec", "DataSpec", "load_spec", "parse_spec", "spec_problems", "check_data_paths"]
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FACTORY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
@@ -98,12 +98,30 @@ def load_spec(path: str | Path) -> ModelSpec:
 
 
 def parse_spec(raw: bytes, path: Path) -> ModelSpec:
+    """Validate a spec's bytes as if read from ``path``; raise :class:`InvalidSpec` naming every problem."""
+    spec, problems = _parse(raw, path)
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise InvalidSpec(f"{path.name} has {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n{listed}")
+    assert spec is not None
+    return spec
+
+
+def spec_problems(raw: bytes, path: Path) -> list[str]:
+    """Every problem :func:`parse_spec` would refuse the spec for, one sentence each (empty: valid).
+
+    The same checks, listed separately, so that a form can show each beside its field.
+    """
+    return _parse(raw, path)[1]
+
+
+def _parse(raw: bytes, path: Path) -> tuple[ModelSpec | None, list[str]]:
     try:
         doc = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise InvalidSpec(f"{path.name} is not UTF-8 text.") from None
+        return None, [f"{path.name} is not UTF-8 text."]
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidSpec(f"{path.name} is not valid TOML: {exc}.") from None
+        return None, [f"{path.name} is not valid TOML: {exc}."]
     problems: list[str] = []
     _check_sections(doc, problems)
     model = _model_section(doc.get("model", {}), problems)
@@ -116,8 +134,7 @@ def parse_spec(raw: bytes, path: Path) -> ModelSpec:
     }
     labels = _labels_section(doc.get("labels", {}), problems)
     if problems:
-        listed = "\n".join(f"  - {p}" for p in problems)
-        raise InvalidSpec(f"{path.name} has {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n{listed}")
+        return None, problems
     assert model is not None and data is not None and factory is not None
     return ModelSpec(
         path=path,
@@ -129,7 +146,7 @@ def parse_spec(raw: bytes, path: Path) -> ModelSpec:
         policy=merge_policy(spec_policy, risk_tier=model.risk_tier, enforce_floor=False),
         declared_policy=spec_policy,
         labels=labels,
-    )
+    ), []
 
 
 def _check_sections(doc: dict[str, Any], problems: list[str]) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from backend.demo import DEMO_ACCOUNTS
 from portal.errors import UNEXPECTED_MESSAGE
-from portal.navigation import _PAGES, ADMIN_PAGE
+from portal.navigation import _PAGES, ADMIN_PAGE, ONBOARDING_PAGE
 from tests.portal.helpers import open_page, visible_text
 
 PAGES = [path for path, *_ in _PAGES]
@@ -20,7 +20,7 @@ DEEP_LINK = {"model": "income-propensity", "version": "2"}
 
 
 def test_the_navigation_lists_the_manual_validation_pages():
-    assert {"../pages/inbox.py", "../pages/signoff.py", "../pages/audit.py", ADMIN_PAGE} <= set(PAGES)
+    assert {"../pages/inbox.py", "../pages/signoff.py", "../pages/audit.py", ADMIN_PAGE, ONBOARDING_PAGE} <= set(PAGES)
     assert len(PAGES) == len(set(PAGES))
 
 
