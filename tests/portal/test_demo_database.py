@@ -42,3 +42,29 @@ def test_make_run_listens_on_loopback_unless_told_otherwise():
     assert "--server.address $(HOST)" in run and "--server.port $(PORT)" in run
     readme = (ROOT / "README.md").read_text()
     assert "HOST=" in readme and "PORT=" in readme
+
+
+def test_every_page_works_while_the_demo_is_still_being_built(registry_env):
+    """Half way through the build: one version waits for sign-off, the next is in its build stage,
+    and every page, as every kind of user, shows what there is without an error."""
+    from backend.demo import DEMO_ACCOUNTS
+    from portal.errors import UNEXPECTED_MESSAGE
+    from portal.navigation import _PAGES
+    from tests.factories import add_user, new_version, validated_version
+
+    app = registry_env
+    for account in DEMO_ACCOUNTS:
+        if account.username != "vic":
+            add_user(app, account.username, *account.roles)
+    app.registry.set_fact("demo", {"state": "building", "done": 1, "total": 6}, actor="demo")
+    validated_version(app, "credit-risk")
+    app.signoffs.request("credit-risk", 1, actor="pipeline")
+    building = new_version(app, "credit-risk")
+    app.registry.start_stage("credit-risk", building, "build")
+
+    for page, *_ in _PAGES:
+        for account in DEMO_ACCOUNTS:
+            at = open_page(page, user=account.username, model="credit-risk", version=str(building))
+            assert not at.exception, (page, account.username, [e.value for e in at.exception])
+            assert UNEXPECTED_MESSAGE not in [e.value for e in at.error], (page, account.username)
+            assert "Building the demo: 1 of 6 versions so far" in visible_text(at), (page, account.username)
