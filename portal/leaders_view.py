@@ -85,10 +85,15 @@ def restore_sentence(figures: LeadersOverview) -> str:
     return head
 
 
+SAME = "same as last quarter"
+
+
 def _delta(now: float | None, before: float | None, unit: str) -> str | None:
     """How a figure moved since last quarter, in the figure's own unit (None: nothing to compare)."""
     if now is None or before is None:
         return None
+    if now == before:
+        return SAME  # shown without an arrow: nothing went up or down
     if unit == "share":
         return f"{(now - before) * 100:+.0f} points vs last quarter"
     if unit == "count":
@@ -127,7 +132,8 @@ def render(figures: LeadersOverview) -> None:
         for column, (label, value, sentence) in zip(st.columns(3), row, strict=False):
             delta, colour = deltas[cards.index((label, value, sentence))]
             with column:
-                st.metric(label, value, delta=delta, delta_color=colour)
+                st.metric(label, value, delta=delta, delta_color=colour,
+                          delta_arrow="off" if delta == SAME else "auto")
                 st.caption(sentence)
     if now is not None:
         st.caption(f"Movement: each arrow compares {now.quarter} so far with the whole of "

@@ -44,22 +44,32 @@ _PAGES: list[tuple[str, str, str, Callable[[User], bool] | None]] = [
     (INBOX_PAGE, "Waiting for me", ":material/inbox:", is_reviewer),
     (SIGNOFF_PAGE, "Sign-off packet", ":material/approval:", None),
     (DEPLOYMENTS_PAGE, "Deployments", ":material/rocket_launch:", None),
-    (AUDIT_PAGE, "Audit log", ":material/history:", None),
-    (ADMIN_PAGE, "Administration", ":material/admin_panel_settings:", _is_admin),
+    (ONBOARDING_PAGE, "Get started", ":material/flag:", None),
     (PRODUCTION_PATH_PAGE, "What production means", ":material/route:", None),
     (GLOSSARY_PAGE, "Glossary", ":material/menu_book:", None),
-    (ONBOARDING_PAGE, "Get started", ":material/flag:", None),
+    (AUDIT_PAGE, "Audit log", ":material/history:", None),
+    (ADMIN_PAGE, "Administration", ":material/admin_panel_settings:", _is_admin),
 ]
 
 
-def pages_for(user: User | None) -> list:
-    """Every page (hidden ones included, so deep links resolve); the menu shows what ``user`` may use."""
-    pages = []
+#: The menu's groups: the everyday pages sit in the bar itself (""), the rest in drop-down menus,
+#: so that every page stays one click away on a laptop's screen instead of under "3 more".
+_SECTIONS = {
+    COMPARE_PAGE: "Decide", INBOX_PAGE: "Decide", SIGNOFF_PAGE: "Decide",
+    ONBOARDING_PAGE: "Learn", PRODUCTION_PATH_PAGE: "Learn", GLOSSARY_PAGE: "Learn",
+    AUDIT_PAGE: "Records", ADMIN_PAGE: "Records",
+}
+
+
+def pages_for(user: User | None) -> dict[str, list]:
+    """Every page by menu group (hidden ones included, so deep links resolve); the menu shows what
+    ``user`` may use."""
+    groups: dict[str, list] = {}
     for i, (path, title, icon, shown_to) in enumerate(_PAGES):
         visible = user is not None and (shown_to is None or shown_to(user))
-        pages.append(st.Page(path, title=title, icon=icon, default=i == 0,
-                             visibility="visible" if visible else "hidden"))
-    return pages
+        groups.setdefault(_SECTIONS.get(path, ""), []).append(
+            st.Page(path, title=title, icon=icon, default=i == 0, visibility="visible" if visible else "hidden"))
+    return groups
 
 
 def landing_page(user: User) -> str:

@@ -253,11 +253,11 @@ def render(history: PathHistory, policy: dict[str, Any]) -> None:
         "- **The path takes time.** Each step below the line is a delay, and also a point where a problem is "
         "cheaper to fix than in production.")
     _examples("Versions a gate stopped", history.stopped,
-              "None yet: no version in this registry has been stopped by a gate.",
+              "Not yet: no version in this registry has been stopped by a gate.",
               lambda e: failure_sentence(e.text))
     _examples("Fairness fails acknowledged at sign-off", history.acknowledged,
-              "None yet: no reviewer here has approved a version with a failed fairness check.",
+              "Not yet: no reviewer here has approved a version with a failed fairness check.",
               lambda e: f"approved with the written acknowledgement “{e.text}”")
     _examples("Canaries rolled back", history.rolled_back,
-              "None yet: no canary in this registry has been rolled back.",
+              "Not yet: no canary in this registry has been rolled back.",
               lambda e: f"rolled back: {e.text}" if e.text else "rolled back, with no reason recorded")

@@ -181,7 +181,7 @@ def live_section(status: DeploymentStatus) -> None:
 def canaries_section(runs: list[CanaryRun]) -> None:
     st.subheader("Canaries so far")
     if not runs:
-        st.caption("None yet.")
+        st.caption("No canary has run for this model yet.")
         return
     outcome = {"promoted": "promoted to production", "rolled_back": "rolled back"}
     st.dataframe(pd.DataFrame([{

@@ -55,3 +55,14 @@ def test_admin_page_opens_for_the_admin(demo_settings):
     at = open_page(ADMIN_PAGE, user="ada")
     assert not at.error
     assert [h.value for h in at.header] == ["Accounts", "Sign-off policy"]
+
+
+def test_the_menu_bar_keeps_every_page_one_click_away():
+    """Five everyday pages in the bar, the rest in three drop-down groups: nothing falls into an
+    overflow menu on a laptop's screen, and every page belongs to exactly one place."""
+    from portal.navigation import _SECTIONS, ONBOARDING_PAGE
+
+    in_bar = [path for path in PAGES if path not in _SECTIONS]
+    assert set(_SECTIONS) <= set(PAGES)
+    assert len(in_bar) + len(set(_SECTIONS.values())) <= 8
+    assert _SECTIONS[ONBOARDING_PAGE] == "Learn"

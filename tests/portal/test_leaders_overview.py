@@ -60,3 +60,12 @@ def test_every_role_sees_the_leaders_figures(demo_settings, demo_app, user):
     assert figures["Waiting for sign-off"] == str(expected.waiting_for_signoff)
     assert figures[f"Deployments in {expected.quarter}"] == str(expected.deployments_this_quarter)
     assert all(label in figures for label in LABELS)
+
+
+def test_a_figure_that_did_not_move_says_so_without_an_arrow():
+    from portal.leaders_view import SAME, _delta
+
+    assert _delta(0, 0, "count") == SAME == "same as last quarter"
+    assert _delta(4, 3, "count") == "+1 vs last quarter"
+    assert _delta(0.25, 0.5, "share") == "-25 points vs last quarter"
+    assert _delta(None, 3, "count") is None

@@ -47,9 +47,9 @@ def test_an_empty_registry_explains_the_path_and_says_no_runs_yet(registry_env):
     assert _expander_titles(at) == STEP_TITLES
     text = visible_text(at)
     assert text.count("No runs yet: this registry has no finished run of this step to measure.") == 6
-    for none_yet in ("None yet: no version in this registry has been stopped by a gate.",
-                     "None yet: no reviewer here has approved a version with a failed fairness check.",
-                     "None yet: no canary in this registry has been rolled back."):
+    for none_yet in ("Not yet: no version in this registry has been stopped by a gate.",
+                     "Not yet: no reviewer here has approved a version with a failed fairness check.",
+                     "Not yet: no canary in this registry has been rolled back."):
         assert none_yet in text
     assert [s.value for s in at.subheader] == ["The path, as this organisation runs it", "Benefits",
                                                "The work involved", "The risks, and real examples from this registry"]
@@ -98,7 +98,7 @@ def test_real_examples_from_the_registry_are_shown_as_text(registry_env):
     assert f"Stopped at test-environment validation. Failed the gate {HOSTILE_TEXT}" in text
     assert f"rolled back: Errors doubled {HOSTILE_TEXT}" in text
     assert "canaried, version 2 (" in text
-    assert "None yet: no canary in this registry has been rolled back." not in text
+    assert "Not yet: no canary in this registry has been rolled back." not in text
 
 
 @pytest.mark.parametrize("user", [a.username for a in DEMO_ACCOUNTS])
