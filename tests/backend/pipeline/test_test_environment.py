@@ -10,6 +10,7 @@ import pytest
 
 from backend.deployment.server import local_gateway
 from backend.pipeline import run_pipeline
+from backend.pipeline import test_environment as environment_module
 from backend.pipeline.test_environment import ServingTestEnvironment
 from backend.registry.prediction_log import PredictionLog
 from tests.factories import LOGISTIC_FACTORY, person, synthetic_classification, write_spec
@@ -40,7 +41,7 @@ def test_the_version_is_served_from_the_test_slot_with_the_pipelines_scores(sqli
     assert environment["scores_checked_rows"] == 120 and environment["max_score_difference"] <= 1e-9
     assert environment["gateway"] == "started on loopback for this run"
     compute = stage.evidence["compute"]
-    assert compute["latency_calls"] == 200
+    assert environment_module.MIN_LATENCY_CALLS <= compute["latency_calls"] <= environment_module.LATENCY_CALLS
     for key in ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "throughput_requests_per_s"):
         assert compute[key] > 0, key
     assert compute["latency_p50_ms"] <= compute["latency_p95_ms"] <= compute["latency_p99_ms"]
@@ -75,3 +76,25 @@ def test_scores_that_differ_from_the_pipelines_fail_the_stage(sqlite_app, small_
     assert "The test environment's scores differ from the pipeline's on the same rows: 120 of 120 rows" in result.reason
     assert "The model that serves is not the model that was measured" in result.reason
     assert sqlite_app.registry.get_version("env-model", result.version).state == "failed"
+
+
+class _CountingClient:
+    def __init__(self):
+        self.calls = 0
+
+    def predict(self, name, records, slot):
+        self.calls += 1
+        return {"version": 1, "predictions": [{"score": 0.5}]}
+
+
+@pytest.mark.parametrize("budget, expected", [(0.0, "minimum"), (3600.0, "all")])
+def test_latency_stops_at_its_time_budget_once_the_minimum_is_in(monkeypatch, budget, expected):
+    """A slow model is measured over fewer requests, never fewer than the minimum; the evidence
+    says how many."""
+    monkeypatch.setattr(environment_module, "LATENCY_BUDGET_S", budget)
+    client = _CountingClient()
+    ctx = type("Ctx", (), {"name": "m"})()
+    measured = environment_module._latency(client, ctx, [{"x": 1}])
+    sent = {"minimum": environment_module.MIN_LATENCY_CALLS, "all": environment_module.LATENCY_CALLS}[expected]
+    assert measured["latency_calls"] == sent
+    assert client.calls == sent + environment_module.WARM_UP_CALLS
