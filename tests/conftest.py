@@ -114,40 +114,104 @@ def sqlite_app(tmp_path, sqlite_template) -> App:
     app.close()
 
 
-def _seed_demo(home: Path) -> None:
-    from backend.demo import seed_demo
+# -- the demo, seeded once per run in a process of its own --------------------------------------
+#
+# Seeding the demo runs the real pipeline a dozen times: minutes on a small machine. It starts in
+# the background as soon as the run knows it has a test that needs it, the tests that need it
+# run last, and in the meantime the other tests run. When the suite is split across processes,
+# the first one to collect starts the seed and all of them wait for the same one.
 
-    app = App.open(Settings.from_env({"GREENLIGHT_HOME": str(home)}))
-    try:
-        results = seed_demo(app)
-    finally:
-        app.close()
-    assert len(results) >= 6
+def _uses_demo(item) -> bool:
+    return "demo_env" in getattr(item, "fixturenames", ())
+
+
+def _seed_folder(config) -> Path:
+    """Shared by every process of the run: the split run's base folder, or the run's own."""
+    base = config._tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "demo-seed"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+_SEED: dict = {}
+
+
+def _start_demo_seed(config) -> None:
+    """Start seeding the demo in a background process, unless another process of the run has."""
+    import fcntl
+    import subprocess
+    import sys
+
+    folder = _seed_folder(config)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if (folder / "started").exists():
+            return
+        log = (folder / "seed.log").open("w")
+        process = subprocess.Popen([sys.executable, "-m", "tests.demo_seed", str(folder)], cwd=ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        log.close()
+        (folder / "started").write_text(str(process.pid))
+        _SEED["process"] = process
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Tests of a module that builds a module-wide fixture (a portal, a Spark session, a small
+    registry) stay in one process when the suite is split (``--dist loadgroup``), so it is built
+    once; the tests that need the demo run last, and its seed starts now."""
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures and any(defs and defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    items.sort(key=_uses_demo)  # stable: otherwise in the order collected
+    if any(_uses_demo(item) for item in items):
+        _start_demo_seed(config)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The process that started the seed waits for it (another process may still need it), or
+    stops it when the run was interrupted."""
+    process = _SEED.pop("process", None)
+    if process is None:
+        return
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        process.kill()
+    process.wait()
+
+
+def _wait_for_demo_seed(folder: Path, timeout: float = 3600) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (folder / "done").exists():
+        failed = (folder / "failed").exists()
+        ours = _SEED.get("process")
+        if not failed and ours is not None:
+            failed = ours.poll() is not None and not (folder / "done").exists()
+        elif not failed:
+            try:
+                os.kill(int((folder / "started").read_text() or 0), 0)
+            except ProcessLookupError:
+                failed = not (folder / "done").exists()
+        if failed or time.monotonic() > deadline:
+            log = (folder / "seed.log").read_text(errors="replace")[-3000:]
+            pytest.fail(f"Seeding the demo failed or took over {timeout:.0f} s; its log ends:\n{log}")
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="session")
-def demo_env(tmp_path_factory) -> dict[str, str]:
+def demo_env(request, tmp_path_factory) -> dict[str, str]:
     """The real demo, seeded once per run by the real pipeline; environment to reach it.
 
-    When the suite is split across processes, the first one to get here seeds the demo in the
-    run's shared folder while the others wait on a lock; each then works on a copy of its own,
-    so that nothing one process writes reaches another.
+    The seed is shared by every process of the run; each test process works on a copy of its
+    own, so that nothing one process writes reaches another.
     """
+    folder = _seed_folder(request.config)
+    if not (folder / "started").exists():  # a run whose collection did not see it coming
+        _start_demo_seed(request.config)
+    _wait_for_demo_seed(folder)
     home = tmp_path_factory.mktemp("demo") / "home"
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        _seed_demo(home)
-    else:
-        import fcntl
-
-        shared = tmp_path_factory.getbasetemp().parent / "demo-seed"
-        shared.mkdir(exist_ok=True)
-        with open(shared / "lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-            if not (shared / "done").exists():
-                shutil.rmtree(shared / "home", ignore_errors=True)  # what a failed attempt left
-                _seed_demo(shared / "home")
-                (shared / "done").touch()
-        shutil.copytree(shared / "home", home)
+    shutil.copytree(folder / "home", home)
     return {"GREENLIGHT_HOME": str(home)}
 
 

@@ -9,14 +9,6 @@ import pytest
 from tests.browser.portal_server import CHROMIUM, MISSING, chromium_page, serve_portal
 
 
-def pytest_collection_modifyitems(items):
-    """Each browser module serves one portal for its tests: when the suite is split across
-    processes (``--dist loadgroup``), a module's tests stay in one of them."""
-    for item in items:
-        if "tests/browser/" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
     """Chromium's executable; without it (or Playwright) the browser tests fail.
