@@ -77,17 +77,22 @@ class _ForkServer:
             return server
 
     def _read(self) -> None:
-        for line in self.process.stdout:  # type: ignore[union-attr]
-            message = json.loads(line)
+        try:
+            for line in self.process.stdout:  # type: ignore[union-attr]
+                message = json.loads(line)
+                with self.changed:
+                    if "exit" in message:
+                        self.exits[message["pid"]] = message["exit"]
+                    else:
+                        # The server says a child started before it says it ended, so an exit
+                        # already recorded under this process id is an earlier process's.
+                        self.exits.pop(message.get("pid"), None)
+                        self.started[message["id"]] = message
+                    self.changed.notify_all()
+        finally:
             with self.changed:
-                if "exit" in message:
-                    self.exits[message["pid"]] = message["exit"]
-                else:
-                    self.started[message["id"]] = message
+                self.alive = False
                 self.changed.notify_all()
-        with self.changed:
-            self.alive = False
-            self.changed.notify_all()
         for stream in (self.process.stdin, self.process.stdout):
             with contextlib.suppress(OSError):
                 stream.close()  # type: ignore[union-attr]
