@@ -17,17 +17,19 @@ PROCESSES = 4
 ROUNDS = 3
 
 
-def _first_use(url: str, how: str, barrier, results) -> None:
-    """What a starting process does with the database (run in a fresh interpreter)."""
-    db = Database(url)
-    try:
-        barrier.wait(timeout=60)
-        db.upgrade() if how == "upgrade" else db.ensure_schema()
-        results.put("ok")
-    except Exception as exc:  # reported to the test, which shows it
-        results.put(f"{type(exc).__name__}: {exc}")
-    finally:
-        db.dispose()
+def _first_use(urls: list[str], how: str, barrier, results) -> None:
+    """What a starting process does with each database in turn (run in a fresh interpreter):
+    all the processes meet each one at the same moment."""
+    for round_number, url in enumerate(urls):
+        db = Database(url)
+        try:
+            barrier.wait(timeout=60)
+            db.upgrade() if how == "upgrade" else db.ensure_schema()
+            results.put((round_number, "ok"))
+        except Exception as exc:  # reported to the test, which shows it
+            results.put((round_number, f"{type(exc).__name__}: {exc}"))
+        finally:
+            db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -59,18 +61,20 @@ def empty_databases(request, tmp_path):
 
 def test_processes_starting_together_on_an_empty_database_all_succeed(empty_databases):
     spawn = multiprocessing.get_context("spawn")
-    for round_number in range(ROUNDS):
-        url = empty_databases()
-        barrier, results = spawn.Barrier(PROCESSES), spawn.Queue()
-        # Commands create the schema themselves; `greenlight db upgrade` may run at the same moment.
-        hows = ["ensure"] * (PROCESSES - 1) + ["upgrade"]
-        workers = [spawn.Process(target=_first_use, args=(url, how, barrier, results)) for how in hows]
-        for worker in workers:
-            worker.start()
-        outcomes = [results.get(timeout=120) for _ in workers]
-        for worker in workers:
-            worker.join(timeout=60)
-        assert outcomes == ["ok"] * PROCESSES, f"round {round_number + 1}: {outcomes}"
+    urls = [empty_databases() for _ in range(ROUNDS)]
+    barrier, results = spawn.Barrier(PROCESSES), spawn.Queue()
+    # Commands create the schema themselves; `greenlight db upgrade` may run at the same moment.
+    # The same processes meet each of the ROUNDS empty databases together.
+    hows = ["ensure"] * (PROCESSES - 1) + ["upgrade"]
+    workers = [spawn.Process(target=_first_use, args=(urls, how, barrier, results)) for how in hows]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=120) for _ in range(PROCESSES * ROUNDS)]
+    for worker in workers:
+        worker.join(timeout=60)
+    for round_number, url in enumerate(urls):
+        got = [outcome for number, outcome in outcomes if number == round_number]
+        assert got == ["ok"] * PROCESSES, f"round {round_number + 1}: {got}"
         db = Database(url)
         try:
             assert db.current_revision() == db.head_revision()
