@@ -6,10 +6,13 @@ worker, then, for each job it is sent, forks a child that runs the job and exits
 with nothing of an earlier job in it (no model loaded, no team module imported, its own limits),
 because the server itself never runs a job. The child gets the caller's working folder and
 environment, a session of its own (so a job that overruns is stopped with whatever it started),
-and its standard error in a file; its standard output is discarded.
+and its standard output and error in files (output discarded unless a file is named).
 
-The protocol is JSON lines. The client writes ``{"id", "job", "env", "cwd", "stderr"}`` on the
-server's standard input; the server answers ``{"id", "pid"}`` when the child is forked, or
+It also starts the scoring gateway a pipeline run tests its version on (``backend.cli`` with
+``serve``), which needs the same libraries.
+
+The protocol is JSON lines. The client writes ``{"id", "module", "argv", "env", "cwd",
+"stdout", "stderr"}`` on the server's standard input, and the child runs ``module.main(argv)``; the server answers ``{"id", "pid"}`` when the child is forked, or
 ``{"id", "error"}`` when it could not be, and ``{"pid", "exit"}`` when a child ends (the exit
 code, negative for the signal that stopped it). The server ends when its standard input closes,
 that is, when the process that started it ends.
@@ -20,6 +23,7 @@ that is, when the process that started it ends.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import selectors
@@ -42,17 +46,17 @@ def _run_child(request: dict) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         null = os.open(os.devnull, os.O_RDWR)
-        err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(null, 0)
-        os.dup2(null, 1)
-        os.dup2(err, 2)
+        for fd, path in ((1, request.get("stdout")), (2, request["stderr"])):
+            target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) if path else null
+            os.dup2(target, fd)
+            if target != null:
+                os.close(target)
         os.close(null)
-        os.close(err)
-        from backend.pipeline.worker import main
-
-        code = main([request["job"]])
+        sys.stdout.reconfigure(line_buffering=True)  # what it prints is read while it runs
+        code = importlib.import_module(request["module"]).main(request["argv"])
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:  # noqa: BLE001  (the child must end here, whatever happened)
         traceback.print_exc()
     finally:

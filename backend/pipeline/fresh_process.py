@@ -26,7 +26,7 @@ from typing import Any
 from backend.domain import ArtifactRef
 from backend.errors import StageFailed
 
-__all__ = ["run_in_fresh_process", "ref_payload"]
+__all__ = ["run_in_fresh_process", "ref_payload", "ForkServer"]
 
 #: The folder that holds the ``backend`` package this module belongs to.
 _SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -46,11 +46,12 @@ def _interpreter_env() -> dict[str, str]:
     return env
 
 
-class _ForkServer:
-    """The client of :mod:`backend.pipeline.fork_server`: one server per process, started on first use."""
+class ForkServer:
+    """The client of :mod:`backend.pipeline.fork_server`: one server per process, started on first
+    use by :meth:`get`."""
 
     _lock = threading.Lock()
-    _current: _ForkServer | None = None
+    _current: ForkServer | None = None
 
     def __init__(self) -> None:
         self.owner = os.getpid()
@@ -65,7 +66,7 @@ class _ForkServer:
         threading.Thread(target=self._read, name="greenlight-fork-server", daemon=True).start()
 
     @classmethod
-    def get(cls) -> _ForkServer | None:
+    def get(cls) -> ForkServer | None:
         """The running server, started if need be; None where ``GREENLIGHT_WORKER_START=spawn``
         asks for a new interpreter per job, or where there is no ``fork`` (Windows)."""
         if os.environ.get("GREENLIGHT_WORKER_START") == "spawn" or not hasattr(os, "fork"):
@@ -98,15 +99,17 @@ class _ForkServer:
                 stream.close()  # type: ignore[union-attr]
         self.process.wait()
 
-    def start(self, job_path: Path, stderr_path: Path) -> int:
-        """Fork a child for the job; its process id."""
+    def start(self, module: str, argv: list[str], *, stderr: Path, stdout: Path | None = None,
+              env: dict[str, str] | None = None) -> int:
+        """Fork a child that runs ``module.main(argv)`` in this process's folder and environment
+        (or ``env``); its process id."""
         with self.changed:
             if not self.alive:
                 raise OSError("the worker's fork server has stopped")
             self.next_id += 1
             ident = self.next_id
-            request = {"id": ident, "job": str(job_path), "env": dict(os.environ), "cwd": os.getcwd(),
-                       "stderr": str(stderr_path)}
+            request = {"id": ident, "module": module, "argv": argv, "env": dict(os.environ if env is None else env),
+                       "cwd": os.getcwd(), "stdout": str(stdout) if stdout else None, "stderr": str(stderr)}
             self.process.stdin.write((json.dumps(request) + "\n").encode())  # type: ignore[union-attr]
             self.process.stdin.flush()  # type: ignore[union-attr]
             while ident not in self.started and self.alive:
@@ -132,11 +135,11 @@ class _Job:
 
     def __init__(self, job_path: Path, stderr_path: Path):
         self.stderr_path = stderr_path
-        self.server = _ForkServer.get()
+        self.server = ForkServer.get()
         self.popen: subprocess.Popen | None = None
         if self.server is not None:
             try:
-                self.pid = self.server.start(job_path, stderr_path)
+                self.pid = self.server.start("backend.pipeline.worker", [str(job_path)], stderr=stderr_path)
                 return
             except OSError:
                 self.server = None  # start the worker the slow way rather than fail the stage

@@ -14,7 +14,7 @@ import pytest
 from backend.errors import StageFailed
 from backend.governance.limits import Limits
 from backend.pipeline import fresh_process
-from backend.pipeline.fresh_process import _ForkServer
+from backend.pipeline.fresh_process import ForkServer
 from backend.pipeline.training import fit_in_fresh_process
 from tests.factories import synthetic_classification
 
@@ -63,7 +63,7 @@ def test_each_job_is_a_fresh_fork_with_the_callers_environment_and_folder(team, 
     monkeypatch.chdir(tmp_path)
     first = _fit(team, tmp_path, monkeypatch, "first")
     second = _fit(team, tmp_path, monkeypatch, "second")
-    server = _ForkServer.get()
+    server = ForkServer.get()
     # Both forked by the one server (not new interpreters, which would cost seconds each) ...
     assert first["parent"] == second["parent"] == server.process.pid != os.getpid()
     assert first["pid"] != second["pid"]
@@ -84,7 +84,7 @@ def test_spawn_starts_a_new_interpreter_per_job(team, tmp_path, monkeypatch):
 
 def test_a_dead_fork_server_is_replaced_by_the_next_job(team, tmp_path, monkeypatch):
     _fit(team, tmp_path, monkeypatch, "before")
-    dead = _ForkServer.get()
+    dead = ForkServer.get()
     os.kill(dead.process.pid, signal.SIGKILL)
     dead.process.wait()
     after = _fit(team, tmp_path, monkeypatch, "after")
@@ -115,11 +115,11 @@ def test_a_job_is_lost_not_hung_when_its_server_dies_under_it(tmp_path):
     folder.mkdir()
     (folder / "model.py").write_text("import time\n\n\ndef build():\n    time.sleep(60)\n")
     frame = synthetic_classification(40)
-    server = _ForkServer.get()
+    server = ForkServer.get()
     original = server.start
 
-    def start_then_kill_the_server(job_path, stderr_path):
-        pid = original(job_path, stderr_path)
+    def start_then_kill_the_server(*args, **kwargs):
+        pid = original(*args, **kwargs)
         os.kill(server.process.pid, signal.SIGKILL)
         return pid
 
@@ -130,4 +130,4 @@ def test_a_job_is_lost_not_hung_when_its_server_dies_under_it(tmp_path):
                                  y=(frame["label"] == frame["label"].iloc[0]).to_numpy().astype(int), limits=Limits())
     finally:
         server.process.wait()
-    assert fresh_process._ForkServer.get() is not server  # the next job gets a new one
+    assert fresh_process.ForkServer.get() is not server  # the next job gets a new one
