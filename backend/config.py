@@ -22,8 +22,9 @@ ENVIRONMENT_VARIABLES = {
     "GREENLIGHT_GATEWAY_REFRESH_SECONDS": "how often a gateway re-reads what serves each model (default 2)",
     "GREENLIGHT_CLIENT_TOKEN": "the client application's token `greenlight simulate` sends to a gateway that requires one",
     "GREENLIGHT_MONITOR_WEBHOOK": "URL the monitoring job POSTs warning and critical alerts to, as JSON (optional)",
-    "GREENLIGHT_WORKER_START": "spawn starts a new interpreter for each fit, smoke check and performance job instead of "
-                               "forking it from the worker's fork server (default: fork where the platform can)",
+    "GREENLIGHT_WORKER_START": "spawn starts a new interpreter for each fit, smoke check and performance job, and for "
+                               "a run's scoring gateway, instead of forking it from the worker's fork server "
+                               "(default: fork where the platform can)",
 }
 
 
