@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from backend.cli import cli
+from backend.cli import cli, main
 from backend.deployment.routing import choose_slot
 from backend.deployment.server import local_gateway
 from backend.deployment.simulate import simulate_traffic
@@ -73,3 +73,46 @@ def test_the_command(app, cli_env, spec_with_held_back_rows):
     assert result.exit_code == 0, result.output
     assert "Sent 40 simulated requests to loan-model over 2 days (production 40)" in result.output
     assert len(PredictionLog(app.artifacts.root).read("predictions", "loan-model")) == 40
+
+
+def test_the_command_sends_batches_that_drift_gradually(app, cli_env, spec_with_held_back_rows):
+    put_in_production(app, "loan-model", trained_version(app, "loan-model", spec_path=spec_with_held_back_rows))
+    result = CliRunner().invoke(cli, ["simulate", "loan-model", "--requests", "40", "--rows-per-request", "10",
+                                      "--days", "20", "--grow", "income=2", "--share", "region=east:0.8",
+                                      "--turn-outcomes", "region=north:no:1", "--outcome-delay-hours", "0"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert ("Sent 40 simulated requests (400 rows) to loan-model over 20 days, drifting gradually (production 40)"
+            in result.output)
+    log = PredictionLog(app.artifacts.root)
+    predictions = log.read("predictions", "loan-model").to_pandas()
+    assert len(predictions) == 400 and predictions.groupby("routing_key")["ts"].nunique().eq(1).all()
+    age = (datetime.now(UTC) - predictions["ts"]).dt.days
+    first, last = predictions[age >= 15], predictions[age < 5]
+    assert last["input:income"].mean() > 1.3 * first["input:income"].mean()
+    assert (last["input:region"] == "east").mean() > (first["input:region"] == "east").mean() + 0.2
+    joined = log.read("feedback", "loan-model").to_pandas().merge(predictions, on="request_id",
+                                                                  suffixes=("_outcome", ""))
+    north = joined[joined["input:region"] == "north"]
+    recent = north[(datetime.now(UTC) - north["ts"]).dt.days < 5]
+    assert len(recent) and (recent["outcome"] == "no").mean() > 0.6
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--grow", "income"], "'income' is not INPUT=FACTOR"),
+    (["--share", "region=east:lots"], "SHARE must be a number, not 'lots'"),
+    (["--turn-outcomes", "region=north:0.5"], "is not INPUT=VALUE:OUTCOME:SHARE"),
+    (["--grow", "income=2", "--days", "0"], "a gradual shift needs the traffic spread over some days"),
+])
+def test_a_shift_the_command_cannot_read_is_refused_before_anything_is_sent(app, cli_env, options, message):
+    result = CliRunner().invoke(cli, ["simulate", "loan-model", *options])
+    assert result.exit_code == 2 and message in result.output
+    assert not list(app.artifacts.root.rglob("*.parquet"))
+
+
+def test_a_shift_naming_an_input_the_rows_lack_is_refused(app, cli_env, spec_with_held_back_rows, capsys):
+    put_in_production(app, "loan-model", trained_version(app, "loan-model", spec_path=spec_with_held_back_rows))
+    code = main(["simulate", "loan-model", "--grow", "salary=2"])
+    assert code != 0
+    assert "The shift names the input 'salary', which the model's held-back rows do not have." in capsys.readouterr().err
+    assert not list(app.artifacts.root.rglob("*.parquet"))
