@@ -91,6 +91,20 @@ def _series(periods: list[MonitoringPeriod], metric: str, kind: str) -> list[tup
     return values
 
 
+def _figure(period: MonitoringPeriod, metric: str, kind: str) -> dict:
+    performance = period.result.get("performance") or {}
+    figures = performance.get("realised") if kind == "realised" else (performance.get("estimated") or {}).get("metrics")
+    return (figures or {}).get(metric) or {}
+
+
+def _beyond_chance(before: dict, after: dict, higher_is_better: bool) -> bool:
+    """Whether ``after`` moved the wrong way from ``before`` by more than its own 95% interval
+    allows; without an interval, any move counts."""
+    if higher_is_better:
+        return after.get("high") is None or after["high"] < before["value"]
+    return after.get("low") is None or after["low"] > before["value"]
+
+
 def plain_summary(periods: list[MonitoringPeriod], task: str = "classification") -> str:
     """One or two sentences on how a version fares, e.g. "Accuracy has fallen for three weeks;
     the largest shift is in hours per week, the model's second most important input."."""
@@ -106,6 +120,8 @@ def plain_summary(periods: list[MonitoringPeriod], task: str = "classification")
         series = _series(periods, metric, "estimated")
         label = f"Estimated {label}"
     values = [v for _, v in series]
+    kind = "estimated" if label.startswith("Estimated") else "realised"
+    figures = [_figure(p, metric, kind) for p, _ in series]
     if len(values) < 2:
         trend = f"{label} cannot show a trend yet" if values else "No performance figure yet (no outcomes, no estimate)"
     else:
@@ -115,7 +131,11 @@ def plain_summary(periods: list[MonitoringPeriod], task: str = "classification")
                 streak += 1
             else:
                 break
-        if streak >= 2:
+        if streak and not _beyond_chance(figures[-1 - streak], figures[-1], higher):
+            # A day's figure rests on few outcomes: a dip its interval still covers is noise.
+            trend = (f"{label} {'dipped' if higher else 'rose'} in its latest {_words(streak) + ' ' if streak > 1 else ''}"
+                     f"{unit}{'s' if streak > 1 else ''}, within what chance explains")
+        elif streak >= 2:
             trend = f"{label} has {'fallen' if higher else 'risen'} for {_words(streak)} {unit}s"
         elif streak == 1:
             trend = f"{label} {'fell' if higher else 'rose'} in its latest {unit}"

@@ -8,9 +8,11 @@ from backend.domain import MonitoringPeriod
 from backend.monitoring import plain_summary
 
 
-def _week(k: int, auc: float | None, *, estimated: float = 0.8, shifted: str | None = None) -> MonitoringPeriod:
+def _week(k: int, auc: float | None, *, estimated: float = 0.8, shifted: str | None = None,
+          interval: tuple[float, float] | None = None) -> MonitoringPeriod:
     start = date(2026, 10, 5) + timedelta(weeks=k)
-    realised = {"roc_auc": {"value": auc}} if auc is not None else None
+    realised = {"roc_auc": {"value": auc, **({"low": interval[0], "high": interval[1]} if interval else {})}} \
+        if auc is not None else None
     features = [{"feature": "hours per week", "flagged": shifted == "hours per week", "psi": 0.3, "importance_rank": 2},
                 {"feature": "age", "flagged": False, "psi": 0.01, "importance_rank": 1}]
     return MonitoringPeriod(model="m", version=1, period="week", start=start, end=start + timedelta(days=6),
@@ -32,3 +34,15 @@ def test_weeks_without_outcomes_are_named_and_estimates_are_called_estimates():
                                              "weeks since have no outcomes yet); no input has shifted")
     estimated = [_week(0, None, estimated=0.8), _week(1, None, estimated=0.81)]
     assert plain_summary(estimated).startswith("Estimated ROC AUC has not declined in its latest week")
+
+
+def test_a_dip_its_interval_still_covers_is_called_chance_and_a_clear_fall_is_not():
+    # A day or a week rests on few outcomes: 0.80 -> 0.78 with an interval up to 0.83 is noise.
+    noisy = [_week(0, 0.80, interval=(0.76, 0.84)), _week(1, 0.78, interval=(0.73, 0.83))]
+    assert plain_summary(noisy).startswith("ROC AUC dipped in its latest week, within what chance explains; ")
+    two = [*noisy, _week(2, 0.77, interval=(0.72, 0.82))]
+    assert plain_summary(two).startswith("ROC AUC dipped in its latest two weeks, within what chance explains; ")
+    clear = [_week(0, 0.80, interval=(0.76, 0.84)), _week(1, 0.70, interval=(0.65, 0.75))]
+    assert plain_summary(clear).startswith("ROC AUC fell in its latest week; ")
+    steady_fall = [*clear, _week(2, 0.62, interval=(0.57, 0.67))]
+    assert plain_summary(steady_fall).startswith("ROC AUC has fallen for two weeks; ")
