@@ -7,8 +7,8 @@ PORT   ?= 8501
 HOST   ?= 127.0.0.1
 # The scoring gateway make run starts beside the portal, always on loopback.
 GATEWAY_PORT ?= 8080
-# The suite, split over the machine's cores; a browser module's tests stay together.
-PYTEST_ARGS ?= -n auto --dist loadgroup
+# The suite, split over the machine's cores by module, so a module-wide fixture is built once.
+PYTEST_ARGS ?= -n auto --dist loadscope
 # A free port for this run's PostgreSQL cluster, so two runs on one machine never share one
 # (its data folder is named after the port).
 ifeq ($(origin PG_PORT), undefined)

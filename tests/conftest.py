@@ -156,15 +156,15 @@ def _start_demo_seed(config) -> None:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Tests of a module that builds a module-wide fixture (a portal, a Spark session, a small
-    registry) stay in one process when the suite is split (``--dist loadgroup``), so it is built
-    once; the tests that need the demo run last, and its seed starts now."""
-    for item in items:
-        fixtures = getattr(item, "_fixtureinfo", None)
-        if fixtures and any(defs and defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-    items.sort(key=_uses_demo)  # stable: otherwise in the order collected
-    if any(_uses_demo(item) for item in items):
+    """The modules with a test that needs the demo run last, and its seed starts now.
+
+    ``make test`` splits the suite by module (``--dist loadscope``), so a module-wide fixture (a
+    portal, a Spark session, a small registry) is built once; a module is moved as a whole, so
+    its tests stay together.
+    """
+    with_demo = {item.module.__name__ for item in items if _uses_demo(item) and getattr(item, "module", None)}
+    items.sort(key=lambda item: getattr(getattr(item, "module", None), "__name__", None) in with_demo)  # stable
+    if with_demo:
         _start_demo_seed(config)
 
 
