@@ -127,7 +127,7 @@ def _compare_with(ctx: RunContext, y: np.ndarray, scores: np.ndarray, number: in
 def _performance(ctx: RunContext) -> dict[str, float]:
     registry = ctx.app.registry
     model_ref = ctx.model_ref or registry.get_artifact(ctx.name, ctx.version, "model")
-    ctx.say("test_validation", "measuring load time, latency and throughput in a fresh serving process")
+    ctx.say("test_validation", "measuring load time, batch throughput and memory in a fresh serving process")
     with tempfile.TemporaryDirectory(prefix="greenlight-perf-") as folder:
         test_path = Path(folder) / "test.parquet"
         ctx.data.test.X.to_parquet(test_path, index=False)
